@@ -1,0 +1,5 @@
+import sys
+
+from acglab.cli import main
+
+sys.exit(main())

@@ -1,0 +1,37 @@
+"""Shared fixtures.
+
+Tests that need the real Celeb-DF subset use the ``celebdf_mini`` fixture: it finds the data
+at ``$ACGLAB_DATA`` or ``../shared/data/celebdf-mini``; when missing, the test fails under
+``CI=true`` and is skipped (with the reason) elsewhere.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from acglab.paths import celebdf_mini_dir
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _require(path: Path | None, what: str) -> Path:
+    if path is None:
+        msg = f"{what} not found (set ACGLAB_DATA or place ../shared/data beside the checkout)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return path
+
+
+@pytest.fixture(scope="session")
+def celebdf_mini() -> Path:
+    """The real Celeb-DF v2 subset (397 videos, 5 face crops each, one full frame each)."""
+    return _require(celebdf_mini_dir(), "celebdf-mini")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    """Keep generated caches out of the user's home during tests (one per session)."""
+    monkeypatch.setenv("ACGLAB_CACHE", str(tmp_path_factory.getbasetemp() / "acglab-cache"))
