@@ -1,0 +1,10 @@
+"""Semi-discrete optimal transport (AE-OT): power diagrams, the Brenier potential, the
+height solver, singular sets and the OT generator."""
+from acglab.ot.power import assign, brenier_potential, ot_map, power_scores, topk_cells
+from acglab.ot.solver import SemiDiscreteOT, monte_carlo_noise, relative_mass_errors
+from acglab.ot.sources import SobolSource, source_sample
+from acglab.ot.targets import OTInputError
+
+__all__ = ["SemiDiscreteOT", "SobolSource", "OTInputError", "assign", "brenier_potential",
+           "monte_carlo_noise", "ot_map", "power_scores", "relative_mass_errors", "source_sample",
+           "topk_cells"]
