@@ -13,8 +13,8 @@ The heights minimise the convex energy (thesis eq. 1.8)
 which is what :meth:`SemiDiscreteOT.fit` does with Adam, estimating the cell masses by
 quasi-Monte-Carlo with scrambled Sobol points. Unlike the published AE-OT loop (fresh samples
 and a full O(M N d) pass every step) it keeps a sample set, assigns it exactly through
-:class:`~acglab.ot.candidates.CandidateCache`, and grows the set (x4) only when the
-optimisation has reached that set's Monte-Carlo noise floor.
+:class:`~acglab.ot.candidates.CandidateCache`, and grows the set only when the
+optimisation has reached that set's Monte-Carlo noise floor, to the size the noise model asks.
 """
 from __future__ import annotations
 
@@ -63,6 +63,21 @@ def monte_carlo_noise(weights: torch.Tensor, n_samples: int, kind: str = "max") 
     if kind == "mean":
         return float(math.sqrt(2 / math.pi) * s.mean())
     return float(math.sqrt(2 * math.log(2 * weights.numel())) * s.max())
+
+
+def grown_sample_count(m: int, noise: float, tol: float, floor_reached: bool, max_samples: int) -> int:
+    """The next sample-set size when the current one (``m`` samples) is exhausted.
+
+    At the noise floor, noise scales as 1/sqrt(M), so the size that brings the predicted noise
+    to 0.6 tol (leaving 0.8 tol for the optimisation, since 0.6^2 + 0.8^2 = 1) is
+    m (noise / 0.6 tol)^2; it is rounded up to a quarter power of two (Sobol sets are balanced
+    on such sizes) and at least doubles m. A stall away from the floor just doubles m.
+    """
+    want = 2 * m
+    if floor_reached:
+        want = max(want, math.ceil(m * (noise / (0.6 * tol)) ** 2))
+    grain = 1 << max(0, want.bit_length() - 3)
+    return int(min(max_samples, -(-want // grain) * grain))
 
 
 @dataclass
@@ -166,14 +181,15 @@ class SemiDiscreteOT:
         ``error``: ``"max"`` or ``"mean"`` relative error over cells. The error counted is
         sqrt(e_emp^2 + e_noise^2): the empirical error on the current sample set and its
         predicted Monte-Carlo noise (:func:`monte_carlo_noise`). The sample set starts at
-        ``initial_samples`` (default: 32 N, at least 2^14, a power of 2) and grows x4 whenever
-        the optimisation reaches its noise floor or stalls, up to ``max_samples``. Adam's step
+        ``initial_samples`` (default: 32 N, at least 2^14, a power of 2) and grows (see
+        :func:`grown_sample_count`) whenever the optimisation reaches its noise floor or stalls, up to ``max_samples``. Adam's step
         starts at ``lr`` (default: a quarter of the median gap between the best and second-best
         power score, the scale on which heights move cell boundaries) and halves after
         ``patience`` steps without a 1% improvement. Warm starts: calling ``fit`` again, or
         constructing with ``heights=``, continues from the current heights.
 
-        ``callback(solver, record)`` is called after each step; returning True stops.
+        ``callback(solver, record)`` is called after each step with ``solver.heights`` at that
+        step (for plots of the optimisation); returning True stops.
         """
         if error not in ERROR_KINDS:
             raise OTInputError(f"error must be one of {ERROR_KINDS}, got {error!r}")
@@ -214,6 +230,7 @@ class SemiDiscreteOT:
             self.history.append(rec)
             bar.update(1)
             bar.set_postfix(err=f"{e:.3f}", noise=f"{noise:.3f}", M=len(cache))
+            self._h = h  # current heights, visible to the callback (solver.heights)
             if callback is not None and callback(self, rec):
                 break
             if math.hypot(e, noise) <= tol:
@@ -232,7 +249,8 @@ class SemiDiscreteOT:
             if (floor_reached or decays >= 3) and len(cache) < max_samples:
                 self.timing["bookkeeping"] += time.perf_counter() - t0
                 t1 = time.perf_counter()
-                x_new = stream.draw(3 * len(cache), self.device)
+                target_m = grown_sample_count(len(cache), noise, tol, floor_reached, max_samples)
+                x_new = stream.draw(target_m - len(cache), self.device)
                 self.timing["sampling"] += time.perf_counter() - t1
                 cache.extend(x_new, h.float())
                 best, since_best, decays = math.inf, 0, 0
