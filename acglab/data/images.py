@@ -1,0 +1,145 @@
+"""Reading and writing images robustly: every image becomes an ``(H, W, 3)`` uint8 RGB array.
+
+:func:`load_image` accepts whatever a dataset folder may hold and normalises it:
+
+- EXIF orientation is applied (a phone photo stored sideways comes out upright);
+- grayscale (``L``, ``1``) is replicated to three channels;
+- 16-bit and 32-bit grayscale (``I;16``, ``I``) are scaled to 8 bits: ``v8 = round(v16 / 257)``
+  (so 65535 -> 255), 32-bit and float values are clipped to ``[0, 255]`` first;
+- images with transparency (``RGBA``, ``LA``, palette with a transparent colour) are composited
+  on a background, black by default (``background="white"`` for white):
+  ``rgb = alpha * colour + (1 - alpha) * background`` with ``alpha`` in ``[0, 1]``;
+- palette, CMYK and YCbCr images are converted to RGB.
+
+A missing, empty, truncated or otherwise undecodable file raises :class:`ImageError` with one
+line naming the file. :func:`save_image` writes through a temporary file in the same folder and
+``os.replace``, so a reader never sees a half-written image.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from acglab.errors import ImageError
+
+BACKGROUNDS = {"black": 0, "white": 255}
+#: JPEG quality of written images (OpenCV's default, used for the published crops)
+JPEG_QUALITY = 95
+
+
+def _open_checked(path: Path) -> Image.Image:
+    if not path.exists():
+        raise ImageError(f"image {path} does not exist")
+    if not path.is_file():
+        raise ImageError(f"{path} is not a file; expected an image file")
+    if path.stat().st_size == 0:
+        raise ImageError(f"image {path} is empty (0 bytes); re-extract or delete it")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(path)
+            img.load()
+    except UnidentifiedImageError:
+        raise ImageError(f"image {path} is not a readable image (unknown or corrupt format); re-extract or delete it") from None
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ImageError(f"image {path} is corrupt or truncated ({reason}); re-extract or delete it") from None
+    return img
+
+
+def _gray_to_uint8(values: np.ndarray, mode: str) -> np.ndarray:
+    """8-bit gray from a 16-bit (``v / 257``), 32-bit or float single-channel image."""
+    if mode.startswith("I;16"):
+        return np.rint(values.astype(np.float64) / 257.0).astype(np.uint8)
+    return np.clip(np.rint(values.astype(np.float64)), 0, 255).astype(np.uint8)
+
+
+def _composite(rgba: np.ndarray, background: int) -> np.ndarray:
+    """``alpha * rgb + (1 - alpha) * background`` for an ``(H, W, 4)`` uint8 array."""
+    alpha = rgba[:, :, 3:4].astype(np.float64) / 255.0
+    rgb = rgba[:, :, :3].astype(np.float64)
+    return np.rint(alpha * rgb + (1.0 - alpha) * background).astype(np.uint8)
+
+
+def to_rgb_array(img: Image.Image, background: str = "black") -> np.ndarray:
+    """An ``(H, W, 3)`` uint8 RGB array from a decoded PIL image (see the module docstring)."""
+    if background not in BACKGROUNDS:
+        raise ValueError(f"background must be one of {sorted(BACKGROUNDS)}, got {background!r}")
+    mode = img.mode
+    if mode == "P":
+        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+        mode = img.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        gray = _gray_to_uint8(np.asarray(img), mode)
+        return np.repeat(gray[:, :, None], 3, axis=2)
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = np.asarray(img.convert("RGBA"))
+        return _composite(rgba, BACKGROUNDS[background])
+    if mode in ("L", "1"):
+        gray = np.asarray(img.convert("L"))
+        return np.repeat(gray[:, :, None], 3, axis=2)
+    if mode != "RGB" and "transparency" in img.info:
+        return _composite(np.asarray(img.convert("RGBA")), BACKGROUNDS[background])
+    return np.asarray(img.convert("RGB"))
+
+
+def load_image(path, background: str = "black") -> np.ndarray:
+    """The image at ``path`` as an ``(H, W, 3)`` uint8 RGB array, upright (EXIF applied).
+
+    Parameters
+    ----------
+    path : str or Path
+    background : ``"black"`` or ``"white"``
+        What transparent pixels are composited on.
+
+    Raises
+    ------
+    ImageError
+        The file is missing, empty, truncated, corrupt or not an image (one line naming it).
+    """
+    p = Path(path)
+    img = _open_checked(p)
+    try:
+        img = ImageOps.exif_transpose(img)
+        arr = to_rgb_array(img, background)
+    except (OSError, SyntaxError) as err:
+        raise ImageError(f"image {p} cannot be decoded ({err}); re-extract or delete it") from None
+    if arr.size == 0:
+        raise ImageError(f"image {p} has no pixels")
+    return np.ascontiguousarray(arr)
+
+
+def save_image(path, image: np.ndarray, quality: int = JPEG_QUALITY) -> Path:
+    """Write an ``(H, W, 3)`` (or ``(H, W)``) uint8 array atomically; the format follows the suffix.
+
+    The image is written to a temporary file in the destination folder, then moved into place
+    with ``os.replace``, so ``path`` either keeps its old content or has the complete new one.
+    Parent folders are created. Returns ``path``.
+    """
+    p = Path(path)
+    arr = np.asarray(image)
+    if arr.dtype != np.uint8 or not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] in (1, 3))):
+        raise ImageError(f"cannot save {p}: expected an (H, W, 3) uint8 array, got shape {arr.shape} dtype {arr.dtype}")
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[:, :, 0]
+    img = Image.fromarray(np.ascontiguousarray(arr))
+    fmt = Image.registered_extensions().get(p.suffix.lower())
+    if fmt is None:
+        raise ImageError(f"cannot save {p}: unknown image type {p.suffix!r}; use .jpg or .png")
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_name(f".{p.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
+    try:
+        with open(tmp, "xb") as fh:
+            options = {"quality": int(quality)} if fmt == "JPEG" else {}
+            img.save(fh, format=fmt, **options)
+        os.replace(tmp, p)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return p

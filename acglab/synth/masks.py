@@ -1,0 +1,182 @@
+"""Blending masks built from five facial landmarks.
+
+A forgery pastes a face region from a *source* image into a *target* image; the region is a
+mask derived from the target's landmarks (eyes, nose, mouth corners). Following Self-Blended
+Images (Shiohara & Yamasaki, CVPR 2022) the mask is randomised so a detector cannot learn one
+fixed boundary:
+
+1. a face region: the convex hull of the landmarks plus points extended towards the brows,
+   cheeks and chin (:func:`face_hull_mask`), or an ellipse fitted to them (:func:`face_ellipse_mask`);
+2. a random elastic deformation of its outline (:func:`elastic_deform`);
+3. a random erosion or dilation (:func:`erode_or_dilate`);
+4. a Gaussian blur for a soft edge (:func:`soften`).
+
+All sizes scale with the face (:func:`face_scale`), so the same settings work on a 25-pixel
+thumbnail and on a 512-pixel portrait. Masks are ``(H, W)`` arrays: uint8 0/1 when binary,
+float32 in ``[0, 1]`` when soft.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from acglab.synth.inputs import as_landmarks
+
+
+def face_axes(landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float, float]:
+    """The face frame of five landmarks.
+
+    Returns ``(eye_center, mouth_center, right, up, iod, eye_mouth)``: the two centres ``(2,)``,
+    the unit vector from the left to the right eye, the unit vector from the mouth towards the
+    eyes, the inter-ocular distance ``|e_r - e_l|`` and the eye-to-mouth distance
+    ``|c_eye - c_mouth|``.
+    """
+    le, re, _, ml, mr = landmarks
+    eye_c, mouth_c = (le + re) / 2, (ml + mr) / 2
+    iod = float(np.linalg.norm(re - le))
+    right = (re - le) / max(iod, 1e-9)
+    up_vec = eye_c - mouth_c
+    eye_mouth = float(np.linalg.norm(up_vec))
+    up = up_vec / eye_mouth if eye_mouth > 1e-9 else np.array([right[1], -right[0]])
+    return eye_c, mouth_c, right, up, iod, eye_mouth
+
+
+def face_scale(landmarks) -> float:
+    """A length in pixels that grows with the face: ``max(iod, eye_mouth)`` (see :func:`face_axes`)."""
+    pts = np.asarray(landmarks, dtype=np.float64)
+    _, _, _, _, iod, eye_mouth = face_axes(pts)
+    return max(iod, eye_mouth, 1.0)
+
+
+def face_outline_points(landmarks, *, brow: float = 0.45, chin: float = 0.7, width: float = 0.55) -> np.ndarray:
+    """The five landmarks plus eight points that extend them to the face region, ``(13, 2)``.
+
+    With ``d`` the eye-to-mouth distance, ``u`` the unit vector towards the eyes and ``r`` the
+    unit vector towards the right eye, the added points are the brows ``e ± width·iod·r + brow·d·u``
+    (``e`` each eye), the cheeks beside the eyes and the mouth, and the chin
+    ``c_mouth - chin·d·u``. The convex hull of the result covers brows to chin, cheek to cheek.
+    """
+    pts = np.asarray(landmarks, dtype=np.float64)
+    le, re, _, ml, mr = pts
+    _, mouth_c, r, u, iod, d = face_axes(pts)
+    w = width * iod
+    extra = [
+        le + brow * d * u - 0.3 * w * r,
+        re + brow * d * u + 0.3 * w * r,
+        le - w * r,
+        re + w * r,
+        ml - 0.8 * w * r - 0.25 * d * u,
+        mr + 0.8 * w * r - 0.25 * d * u,
+        mouth_c - chin * d * u - 0.4 * w * r,
+        mouth_c - chin * d * u + 0.4 * w * r,
+    ]
+    return np.vstack([pts, np.array(extra)])
+
+
+def face_hull_mask(shape: tuple[int, ...], landmarks, **outline) -> np.ndarray:
+    """Binary ``(H, W)`` uint8 mask of the convex hull of :func:`face_outline_points`."""
+    pts = as_landmarks(landmarks, shape)
+    hull = cv2.convexHull(np.round(face_outline_points(pts, **outline) * 16).astype(np.int32))
+    mask = np.zeros(shape[:2], np.uint8)
+    cv2.fillConvexPoly(mask, hull, 1, lineType=cv2.LINE_8, shift=4)
+    return mask
+
+
+def face_ellipse_mask(shape: tuple[int, ...], landmarks, *, height: float = 1.1, width: float = 0.95) -> np.ndarray:
+    """Binary ``(H, W)`` uint8 mask of an ellipse fitted to the landmarks.
+
+    Centre ``c_mouth + 0.4·d·u`` (between brows and chin), semi-axes ``height·d`` along ``u``
+    and ``width·iod`` along ``r``, rotated with the eye line (notation of :func:`face_outline_points`).
+    """
+    pts = as_landmarks(landmarks, shape)
+    _, mouth_c, r, u, iod, d = face_axes(pts)
+    center = mouth_c + 0.4 * d * u
+    angle = float(np.degrees(np.arctan2(r[1], r[0])))
+    mask = np.zeros(shape[:2], np.uint8)
+    cv2.ellipse(
+        mask,
+        (int(round(center[0] * 16)), int(round(center[1] * 16))),
+        (max(1, int(round(width * iod * 16))), max(1, int(round(height * d * 16)))),
+        angle, 0, 360, 1, thickness=-1, lineType=cv2.LINE_8, shift=4,
+    )
+    return mask
+
+
+def elastic_deform(mask: np.ndarray, rng: np.random.Generator, *, amplitude: float, smoothness: float) -> np.ndarray:
+    """Warp a binary mask by a smooth random displacement field.
+
+    ``D = amplitude · G_σ * U / max|G_σ * U|`` with ``U ~ Uniform(-1, 1)^{H×W×2}`` and ``G_σ`` a
+    Gaussian of standard deviation ``smoothness`` pixels; the output is ``mask(x + D(x))``
+    (nearest neighbour), so it stays binary. Shapes: ``(H, W) -> (H, W)`` uint8.
+    """
+    h, w = mask.shape
+    field = rng.uniform(-1.0, 1.0, size=(2, h, w)).astype(np.float32)
+    for k in range(2):
+        field[k] = cv2.GaussianBlur(field[k], (0, 0), max(float(smoothness), 0.5))
+        field[k] *= amplitude / max(float(np.abs(field[k]).max()), 1e-6)
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    return cv2.remap(
+        mask.astype(np.uint8), xs + field[0], ys + field[1], cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+    )
+
+
+def erode_or_dilate(mask: np.ndarray, radius: int, *, dilate: bool) -> np.ndarray:
+    """Erode (or dilate) a binary mask by a disc of ``radius`` pixels (OpenCV's elliptic
+    ``(2·radius + 1)²`` structuring element); ``radius = 0`` returns it unchanged."""
+    if radius <= 0:
+        return mask.copy()
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    op = cv2.dilate if dilate else cv2.erode
+    return op(mask.astype(np.uint8), kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+
+
+def soften(mask: np.ndarray, sigma: float) -> np.ndarray:
+    """Soft mask ``G_σ * mask`` (Gaussian blur, standard deviation ``sigma`` pixels), float32 in ``[0, 1]``.
+
+    The kernel is cut at ``4σ`` along each axis, so pixels more than ``4σ`` from the mask in
+    chessboard distance stay exactly 0.
+    """
+    m = mask.astype(np.float32)
+    if sigma <= 0:
+        return m
+    out = cv2.GaussianBlur(m, (0, 0), float(sigma), borderType=cv2.BORDER_CONSTANT)
+    return np.clip(out, 0.0, 1.0)
+
+
+def random_face_mask(
+    shape: tuple[int, ...],
+    landmarks,
+    rng: np.random.Generator,
+    *,
+    kind: str | None = None,
+    deform: float = 0.08,
+    morph: float = 0.12,
+    blur: tuple[float, float] = (0.04, 0.12),
+) -> np.ndarray:
+    """A randomised soft face mask, float32 ``(H, W)`` in ``[0, 1]``.
+
+    ``kind`` is ``"hull"`` or ``"ellipse"`` (random when ``None``). With ``s`` = :func:`face_scale`,
+    the outline is deformed by up to ``deform·s`` pixels (smoothness ``0.25·s``), eroded or
+    dilated by a radius drawn from ``0..morph·s``, then blurred with ``σ ~ Uniform(blur)·s``.
+    A deformation that would empty the mask is skipped.
+    """
+    pts = as_landmarks(landmarks, shape)
+    s = face_scale(pts)
+    if kind is None:
+        kind = ("hull", "ellipse")[int(rng.integers(2))]
+    if kind == "hull":
+        base = face_hull_mask(shape, pts)
+    elif kind == "ellipse":
+        base = face_ellipse_mask(shape, pts)
+    else:
+        raise ValueError(f"kind must be 'hull' or 'ellipse', got {kind!r}")
+    mask = base
+    if deform > 0:
+        warped = elastic_deform(base, rng, amplitude=deform * s, smoothness=0.25 * s)
+        mask = warped if warped.any() else base
+    radius = int(rng.integers(0, int(morph * s) + 1)) if morph > 0 else 0
+    dilate = bool(rng.integers(2))
+    changed = erode_or_dilate(mask, radius, dilate=dilate)
+    mask = changed if changed.any() else mask
+    sigma = float(rng.uniform(*blur)) * s
+    return soften(mask, sigma)
