@@ -17,8 +17,11 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m pip install --no-deps "facenet-pytorch==2.6.0"
 	touch $(STAMP)
 
+# containers often run as root, which JupyterLab refuses unless told
+ROOT_FLAG = $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: install
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
 
 test: install
 	$(PY) -m pytest

@@ -208,7 +208,7 @@ class FetchReport:
         """One line: counts, megabytes and time."""
         return (f"{len(self.downloaded)} downloaded ({self.bytes_downloaded / 1e6:.1f} MB), "
                 f"{len(self.present)} already present, {len(self.failed)} could not be fetched, "
-                f"{len(self.corrupt)} failed verification; {self.total} files in {self.dest} "
+                f"{len(self.corrupt)} failed verification; {self.total} files in the manifest, destination {self.dest} "
                 f"({self.seconds:.1f} s)")
 
     def raise_for_failures(self) -> None:
