@@ -177,3 +177,27 @@ def test_duplicate_targets_are_merged():
     assert sdot.heights[0] == sdot.heights[2]
     idx = sdot.assign(torch.zeros(10, 2) + torch.tensor([-0.4, -0.4]))
     assert set(idx.tolist()) <= {0, 1, 3}
+
+
+def test_candidate_counts_equal_brute_force_under_height_changes():
+    y = blobs(200, 4, seed=2)
+    x = source_sample("cube", 30000, 4, seed=5)
+    h = torch.zeros(200)
+    cache = CandidateCache(x, y, h, k=4)
+    g = torch.Generator().manual_seed(1)
+    rebuilt = 0
+    for step in range(40):
+        scale = 1e-3 if step < 30 else 0.3  # many small Adam-like steps, then large jumps
+        h = h + scale * torch.randn(200, generator=g)
+        before = id(getattr(cache, "_ref", None))
+        counts, total = cache.counts(h)
+        rebuilt += before != id(cache._ref)
+        scores = (x.double() @ y.double().T + h.double())
+        top2 = scores.topk(2, dim=1)
+        clear = (top2.values[:, 0] - top2.values[:, 1]) > 1e-4  # float32 near-ties may go either way
+        brute = torch.bincount(top2.indices[clear, 0], minlength=200).double()
+        ours = torch.bincount(cache.assign(h)[0][clear], minlength=200).double()
+        assert torch.equal(brute, ours)
+        assert (counts - torch.bincount(top2.indices[:, 0], minlength=200).double()).abs().sum() <= 2 * (~clear).sum()
+        assert abs(total - float(top2.values[:, 0].sum())) < 1e-3 * len(x)
+    assert 1 < rebuilt < 40  # small steps reuse the reference, large ones rebuild it

@@ -14,6 +14,13 @@ Hamerly's bounds for k-means:
 
 The assignment is therefore always the exact argmax_i <x, y_i> + h_i; the cache only decides
 how much work that takes.
+
+:meth:`CandidateCache.counts` goes one step further for the optimisation loop, which only needs
+cell counts and the mean potential: it keeps a reference state (heights h0, each sample's cell
+c, its margin g over every other cell at h0, and the per-cell counts). With
+d = h - h0, a sample keeps its cell whenever g > max_j d_j - d_c, so only the samples failing
+that test (a single gather per sample) are re-assigned; the counts and the potential sum are
+corrected for those rows alone. The reference is rebuilt when too many samples fail the test.
 """
 from __future__ import annotations
 
@@ -69,6 +76,7 @@ class CandidateCache:
         self.bound = torch.cat([self.bound, old.bound])
         self.full_rows += old.full_rows
         self.timing["full"] += old.timing["full"]
+        self._ref = None
 
     def advance(self, h: torch.Tensor) -> None:
         """Loosen every bound by the largest height increase since the last call."""
@@ -77,17 +85,77 @@ class CandidateCache:
             self.bound += rise
         self.h_last = h.detach().clone()
 
-    def assign(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Exact cell index (M,) and Brenier potential value F(x) (M,) of every sample at h."""
-        self.advance(h)
+    #: rebuild the reference state of :meth:`counts` when this share of samples must be checked
+    REBASE_SHARE = 0.2
+
+    def _rebase(self, h: torch.Tensor) -> None:
+        index, best = self.assign(h)
         t0 = time.perf_counter()
         scores = self.dots + h[self.cand]
+        if self.k > 1:
+            second = scores.topk(2, dim=1).values[:, 1]
+        else:
+            second = torch.full_like(best, -float("inf"))
+        self._ref = {
+            "h": h.detach().clone(),
+            "index": index,
+            "best": best,
+            # margin of the cell over every other one: next candidate, bound on the rest
+            "margin": best - torch.maximum(second, self.bound),
+            "counts": torch.bincount(index, minlength=self.y.shape[0]).to(torch.float64),
+            "best_sum": float(best.double().sum()),
+        }
+        self.timing["candidates"] += time.perf_counter() - t0
+
+    def counts(self, h: torch.Tensor) -> tuple[torch.Tensor, float]:
+        """Exact per-cell sample counts (N,) float64 and the sum of F(x) over the samples at h.
+
+        Equal to ``bincount(assign(h)[0])`` and ``assign(h)[1].sum()``, but only the samples
+        whose reference margin does not certify their cell are re-assigned (module docstring).
+        """
+        ref = getattr(self, "_ref", None)
+        if ref is None:
+            self._rebase(h)
+            return self._ref["counts"].clone(), self._ref["best_sum"]
+        t0 = time.perf_counter()
+        d = h - ref["h"]
+        rows = (ref["margin"] <= d.max() - d[ref["index"]]).nonzero().squeeze(1)
+        self.timing["candidates"] += time.perf_counter() - t0
+        if rows.numel() > self.REBASE_SHARE * len(self):
+            self._rebase(h)
+            return self._ref["counts"].clone(), self._ref["best_sum"]
+        t0 = time.perf_counter()
+        n = self.y.shape[0]
+        d64 = d.double()
+        counts = ref["counts"].clone()
+        # unchanged samples: F(x) = F_ref(x) + d_c
+        total = ref["best_sum"] + float((ref["counts"] * d64).sum())
+        self.timing["candidates"] += time.perf_counter() - t0
+        if rows.numel():
+            old = ref["index"][rows]
+            counts -= torch.bincount(old, minlength=n).to(torch.float64)
+            total -= float((ref["best"][rows].double() + d64[old]).sum())
+            new_index, new_best = self._assign_rows(rows, h)
+            counts += torch.bincount(new_index, minlength=n).to(torch.float64)
+            total += float(new_best.double().sum())
+        return counts, total
+
+    def _assign_rows(self, rows: torch.Tensor | None, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Exact cells and F(x) of the samples ``rows`` (all when ``None``) at h."""
+        self.advance(h)
+        t0 = time.perf_counter()
+        dots, cand, bound = (self.dots, self.cand, self.bound) if rows is None else (self.dots[rows], self.cand[rows], self.bound[rows])
+        scores = dots + h[cand]
         best, pos = scores.max(dim=1)
-        index = self.cand.gather(1, pos.unsqueeze(1)).squeeze(1).long()
-        uncertain = (best <= self.bound).nonzero().squeeze(1)
+        index = cand.gather(1, pos.unsqueeze(1)).squeeze(1).long()
+        uncertain = (best <= bound).nonzero().squeeze(1)
         self.timing["candidates"] += time.perf_counter() - t0
         if uncertain.numel():
-            i, v = self._refresh(uncertain, h)
+            i, v = self._refresh(uncertain if rows is None else rows[uncertain], h)
             index[uncertain] = i
             best[uncertain] = v
         return index, best
+
+    def assign(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Exact cell index (M,) and Brenier potential value F(x) (M,) of every sample at h."""
+        return self._assign_rows(None, h)
