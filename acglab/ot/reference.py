@@ -16,7 +16,7 @@ from acglab.ot.sources import SobolSource
 
 def aeot_loop(y: torch.Tensor, lr: float, n_samples: int, max_steps: int = 1000,
               seed: int = 0, source: str = "cube", save_dir: str | None = None,
-              stop=None, patience: int = 30) -> tuple[torch.Tensor, dict]:
+              stop=None, patience: int = 30, grad_stop: float = 2e-3) -> tuple[torch.Tensor, dict]:
     """The AE-OT height optimisation as published (``pyOMT_raw.run_gd``), re-implemented.
 
     Every step: reset the Sobol engine and draw the same ``n_samples * num_bat`` points, assign
@@ -24,8 +24,8 @@ def aeot_loop(y: torch.Tensor, lr: float, n_samples: int, max_steps: int = 1000,
     (thesis eq. 1.8), one Adam step (beta 0.9/0.999, eps 1e-8, uniform target weights),
     re-centre h, and (when ``save_dir`` is given) write h and Adam's moments to disk as the
     published code does. ``num_bat`` doubles after ``patience`` steps without a smaller
-    gradient norm; the published stop is |grad| < 2e-3. ``stop(h, step)`` may end the loop
-    early (returns True). Returns heights and a log with per-step seconds and sample counts.
+    gradient norm; the published stop is |grad| < ``grad_stop`` = 2e-3 (0 disables it, e.g. to
+    run to a given error). ``stop(h, step)`` may end the loop early (returns True). Returns heights and a log with per-step seconds and sample counts.
     """
     n = y.shape[0]
     h = torch.zeros(n, dtype=torch.float32)
@@ -54,7 +54,7 @@ def aeot_loop(y: torch.Tensor, lr: float, n_samples: int, max_steps: int = 1000,
         log["seconds"].append(time.perf_counter() - t0)
         log["samples"].append(n_samples * num_bat)
         log["grad_norm"].append(g_norm)
-        if g_norm < 2e-3 or (stop is not None and stop(h, step)):
+        if g_norm < grad_stop or (stop is not None and stop(h, step)):
             break
         if g_norm <= best:
             best, bad = g_norm, 0
@@ -79,6 +79,8 @@ def pot_semi_dual_heights(y: torch.Tensor, n_source: int, reg: float, n_iter: in
     # POT exponentiates -(M_ij - beta_j)/reg without a max-shift; subtracting each row's
     # minimum leaves the semi-dual's maximiser unchanged and keeps exp() finite.
     cost -= cost.min(axis=1, keepdims=True)
+    # ... and it overflows once |beta_j - M_ij| / reg passes ~700: keep reg above the cost range / 500
+    reg = max(reg, float(cost.max()) / 500)
     a = np.full(n_source, 1.0 / n_source)
     b = np.full(yy.shape[0], 1.0 / yy.shape[0])
     beta = ot.stochastic.averaged_sgd_entropic_transport(a, b, cost, reg, n_iter, lr=lr, random_state=seed)
