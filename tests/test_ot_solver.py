@@ -201,3 +201,24 @@ def test_candidate_counts_equal_brute_force_under_height_changes():
         assert (counts - torch.bincount(top2.indices[:, 0], minlength=200).double()).abs().sum() <= 2 * (~clear).sum()
         assert abs(total - float(top2.values[:, 0].sum())) < 1e-3 * len(x)
     assert 1 < rebuilt < 40  # small steps reuse the reference, large ones rebuild it
+
+
+@pytest.mark.parametrize("kwargs, msg", [
+    ({"n": 0}, "positive integer"), ({"n": 10, "w": float("nan")}, "w must be"),
+    ({"n": 10, "k": 1}, "k must be"), ({"n": 10, "oversample": 0}, "oversample"),
+])
+def test_generator_rejects_bad_parameters(kwargs, msg):
+    sdot = SemiDiscreteOT(blobs(20, 2, seed=3), seed=0)
+    with pytest.raises(OTInputError, match=msg):
+        sdot.generate(**kwargs)
+
+
+def test_naive_generators_validate_targets():
+    from acglab.ot.generate import gaussian_generate, naive_pairs_generate
+
+    with pytest.raises(OTInputError, match="at least 2"):
+        gaussian_generate(torch.zeros(1, 3), 5)
+    with pytest.raises(OTInputError, match="NaN"):
+        naive_pairs_generate(torch.tensor([[0.0, float("nan")], [1.0, 1.0]]), 5)
+    y = blobs(10, 2, seed=4).double()
+    assert naive_pairs_generate(y, 7).dtype == torch.float64

@@ -16,10 +16,25 @@ import torch
 from acglab.ot.power import topk_cells
 from acglab.ot.singular import DEFAULT_ANGLE_THRESHOLD, dihedral_angles
 from acglab.ot.sources import SobolSource
+from acglab.ot.targets import OTInputError, as_targets
 
 #: AE-OT's defaults: candidates per sample and interpolation weight ("rec_gen_distance")
 DEFAULT_TOPK = 20
 DEFAULT_WEIGHT = 0.75
+
+
+def _check_generation(n, w=None, k=None, oversample=None, threshold=None) -> None:
+    """Parameter checks shared by the generators (one clear error, no silent changes)."""
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise OTInputError(f"n must be a positive integer, got {n!r}")
+    if w is not None and not (0.0 <= float(w) <= 1.0):
+        raise OTInputError(f"w must be in [0, 1], got {w!r}")
+    if k is not None and (not isinstance(k, int) or k < 2):
+        raise OTInputError(f"k must be an integer >= 2 (the best cell and at least one neighbour), got {k!r}")
+    if oversample is not None and (not isinstance(oversample, int) or oversample < 1):
+        raise OTInputError(f"oversample must be a positive integer, got {oversample!r}")
+    if threshold is not None and not (0.0 <= float(threshold) <= 3.1416):
+        raise OTInputError(f"threshold is an angle in radians in [0, pi], got {threshold!r}")
 
 
 @dataclass
@@ -61,13 +76,14 @@ def ot_generate(sdot, n: int, k: int = DEFAULT_TOPK, threshold: float = DEFAULT_
     interpolates n of them, chosen at random (with replacement only when fewer exist), with
     weight w. Returns codes (n, d), or :class:`Generated` with ``return_pairs=True``.
     """
+    _check_generation(n, w, k, oversample, threshold)
     seed = sdot.seed + 31337 if seed is None else seed
     x = SobolSource(sdot.dim, sdot.source, seed).draw(max(n * oversample, 64), sdot.device)
     y = sdot.targets
     h = sdot.heights.to(y.dtype)
     pairs = admissible_pairs(x, y, h, k, threshold)
     if pairs.shape[0] == 0:
-        raise ValueError("no admissible pair below the angle threshold: raise the threshold or k")
+        raise OTInputError("no admissible pair below the angle threshold: raise the threshold or k")
     g = torch.Generator(device="cpu").manual_seed(seed)
     replace = pairs.shape[0] < n
     pick = (torch.randint(pairs.shape[0], (n,), generator=g) if replace
@@ -83,6 +99,8 @@ def naive_pairs_generate(y: torch.Tensor, n: int, w: float | None = None, seed: 
 
     ``w``: fixed weight, or uniform in [0, 1] when ``None``.
     """
+    _check_generation(n, w)
+    y = as_targets(y, y.device, y.dtype) if torch.is_tensor(y) else as_targets(y)
     g = torch.Generator().manual_seed(seed)
     pairs = torch.randint(y.shape[0], (n, 2), generator=g).to(y.device)
     weights = torch.rand(n, generator=g) if w is None else torch.full((n,), float(w))
@@ -91,7 +109,9 @@ def naive_pairs_generate(y: torch.Tensor, n: int, w: float | None = None, seed: 
 
 def gaussian_generate(y: torch.Tensor, n: int, seed: int = 0) -> torch.Tensor:
     """Sample a Gaussian fitted to the targets (mean and covariance): the 'continuous latent'
-    baseline that fills the gaps between modes."""
+    baseline that fills the gaps between modes. Needs at least two targets."""
+    _check_generation(n)
+    y = as_targets(y, y.device, y.dtype) if torch.is_tensor(y) else as_targets(y)
     g = torch.Generator().manual_seed(seed)
     yd = y.to(torch.float64)
     mean = yd.mean(0)
