@@ -88,7 +88,7 @@ def test_sliders_update_figures_in_jupyterlab(path, tmp_path):
     jupyter = Path(sys.executable).parent / "jupyter"
     if not jupyter.exists():
         _missing(f"{jupyter} not found (install the lab extra)")
-    env = dict(os.environ, ACGLAB_QUICK="1",
+    env = dict(os.environ, ACGLAB_QUICK="1", JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"),
                JUPYTER_PATH=os.pathsep.join(filter(None, [str(python3_kernelspec(tmp_path / "jupyter-path")),
                                                           os.environ.get("JUPYTER_PATH")])))
     # JupyterLab writes checkpoints (and autosaves outputs on long runs): give it a copy
