@@ -7,6 +7,10 @@ at ``$ACGLAB_DATA`` or ``../shared/data/celebdf-mini``; when missing, the test f
 from __future__ import annotations
 
 import os
+
+# Idle OpenMP threads sleep instead of spinning: on a busy 2-core machine spinning makes small
+# torch operations tens of times slower. Must be set before torch is imported.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from pathlib import Path
 
 import pytest

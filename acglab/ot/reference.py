@@ -79,10 +79,12 @@ def pot_semi_dual_heights(y: torch.Tensor, n_source: int, reg: float, n_iter: in
     # POT exponentiates -(M_ij - beta_j)/reg without a max-shift; subtracting each row's
     # minimum leaves the semi-dual's maximiser unchanged and keeps exp() finite.
     cost -= cost.min(axis=1, keepdims=True)
-    # ... and it overflows once |beta_j - M_ij| / reg passes ~700: keep reg above the cost range / 500
-    reg = max(reg, float(cost.max()) / 500)
+    # ... and it overflows once |beta_j - M_ij| / reg passes ~700: keep reg above the cost range / 100
+    reg = max(reg, float(cost.max()) / 100)
     a = np.full(n_source, 1.0 / n_source)
     b = np.full(yy.shape[0], 1.0 / yy.shape[0])
     beta = ot.stochastic.averaged_sgd_entropic_transport(a, b, cost, reg, n_iter, lr=lr, random_state=seed)
     h = beta - 0.5 * (yy**2).sum(1)
+    if not np.isfinite(h).all():
+        raise FloatingPointError(f"POT's averaged SGD diverged (reg={reg:.3g}, {n_iter} iterations)")
     return h - h.mean()
