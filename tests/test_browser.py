@@ -88,24 +88,34 @@ def test_sliders_update_figures_in_jupyterlab(path, tmp_path):
     jupyter = Path(sys.executable).parent / "jupyter"
     if not jupyter.exists():
         _missing(f"{jupyter} not found (install the lab extra)")
+    # Render every cell at once (no lazy "windowing"): lazily rendered outputs above a slider
+    # shift it while the driver aims at it.
+    settings = tmp_path / "lab-settings" / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True)
+    (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
     env = dict(os.environ, ACGLAB_QUICK="1", JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"),
+               JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "lab-settings"),
                JUPYTER_PATH=os.pathsep.join(filter(None, [str(python3_kernelspec(tmp_path / "jupyter-path")),
                                                           os.environ.get("JUPYTER_PATH")])))
     # JupyterLab writes checkpoints (and autosaves outputs on long runs): give it a copy
     workdir = tmp_path / "notebooks"
     shutil.copytree(NOTEBOOK_DIR, workdir, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    out = tmp_path / "lab"
-    cmd = [sys.executable, str(script), str(jupyter), str(workdir), path.name, str(out),
-           "--timeout", str(RUN_TIMEOUT_S), "--drags", str(MAX_DRAGS)]
-    try:
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S + 180)
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"{path.name}: the browser run took longer than {RUN_TIMEOUT_S + 180} s (see {out})")
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
-    assert lines, f"{path.name}: lab_client printed no result (exit {proc.returncode}):\n{proc.stderr[-3000:]}"
-    result = json.loads(lines[-1])
-    summary = json.dumps(result, indent=1)
-    print(summary)  # shown with pytest -rP
+    for attempt in range(2):  # one retry: a drag can still miss on a loaded machine
+        out = tmp_path / f"lab-{attempt}"
+        cmd = [sys.executable, str(script), str(jupyter), str(workdir), path.name, str(out),
+               "--timeout", str(RUN_TIMEOUT_S), "--drags", str(MAX_DRAGS)]
+        try:
+            proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S + 180)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"{path.name}: the browser run took longer than {RUN_TIMEOUT_S + 180} s (see {out})")
+        lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+        assert lines, f"{path.name}: lab_client printed no result (exit {proc.returncode}):\n{proc.stderr[-3000:]}"
+        result = json.loads(lines[-1])
+        summary = json.dumps(result, indent=1)
+        print(summary)  # shown with pytest -rP
+        missed = any(not d["changed"] for d in result.get("drags", []))
+        if not (missed and result["ran"] and not result["errors"]):
+            break
     assert result["ran"], f"{path.name}: the notebook did not finish in JupyterLab:\n{summary}"
     assert not result["errors"], f"{path.name}: error outputs in JupyterLab:\n{summary}"
     assert result["sliders"] >= 1, f"{path.name}: no slider rendered (are the widget extensions installed?)"
