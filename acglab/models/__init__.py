@@ -2,4 +2,38 @@
 
 Importing this package imports nothing heavy; import the module you need, for example
 :mod:`acglab.models.digits_ae` (a tiny autoencoder for scikit-learn's 8x8 digits).
+
+The ACG detector (thesis chapter 2): :func:`build_model` (:mod:`acglab.models.registry`),
+:class:`ACGOutput` (:mod:`acglab.models.outputs`) and the checkpoint functions
+(:mod:`acglab.models.checkpoint`) are loaded on first access::
+
+    from acglab.models import build_model
+    model = build_model("acg", backbone="resnet18", img_size=112)
 """
+from __future__ import annotations
+
+import importlib
+
+_LAZY = {
+    "build_model": "acglab.models.registry",
+    "build_model_from_config": "acglab.models.registry",
+    "ARCHS": "acglab.models.registry",
+    "ACGOutput": "acglab.models.outputs",
+    "Normalization": "acglab.models.outputs",
+    "ModelConfigError": "acglab.models.errors",
+    "OTOptions": "acglab.models.ot_options",
+    "save_checkpoint": "acglab.models.checkpoint",
+    "load_checkpoint": "acglab.models.checkpoint",
+    "load_weights": "acglab.models.checkpoint",
+    "model_from_checkpoint": "acglab.models.checkpoint",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'acglab.models' has no attribute {name!r}")

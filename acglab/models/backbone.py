@@ -1,0 +1,128 @@
+"""Encoders: any timm backbone that can return its intermediate feature maps.
+
+``timm.create_model(name, features_only=True, out_indices=...)`` wraps a classification
+network so that its forward returns the feature maps of the chosen stages (each with a known
+channel count and stride in ``feature_info``). The default, ``"legacy_xception"``, is timm's
+name for the original Xception (Chollet, CVPR 2017), the backbone of RECCE and of the thesis.
+
+Pretrained weights come from one of three places:
+
+- ``False``: random initialisation (nothing is downloaded);
+- ``True``: timm's hub weights (needs network access the first time);
+- a path: a local file holding the state dict of the timm classification model (what
+  ``timm.create_model(name).state_dict()`` returns, optionally wrapped in ``{"state_dict": ...}``
+  or ``{"model": ...}``), read with ``torch.load(weights_only=True)``. It must match the network
+  exactly; only the classifier may be missing.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from acglab.errors import CheckpointError
+from acglab.models.errors import ModelConfigError
+from acglab.models.outputs import Normalization
+
+DEFAULT_BACKBONE = "legacy_xception"
+
+
+def _create(name: str, **kwargs) -> nn.Module:
+    import timm
+
+    if not isinstance(name, str) or not timm.is_model(name):
+        raise ModelConfigError(f"unknown timm backbone {name!r}: pick a name from timm.list_models(), "
+                               f"e.g. {DEFAULT_BACKBONE!r} or 'resnet18'")
+    try:
+        return timm.create_model(name, **kwargs)
+    except (RuntimeError, ValueError, TypeError, AssertionError, NotImplementedError) as err:
+        msg = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ModelConfigError(f"timm cannot build {name!r} as a feature encoder: {msg}") from None
+
+
+def _unwrap_state_dict(obj) -> dict:
+    """A state dict from what a weights file holds: the dict itself or under 'state_dict'/'model';
+    a 'module.' prefix (DataParallel) is removed."""
+    if isinstance(obj, dict):
+        for key in ("state_dict", "model"):
+            if isinstance(obj.get(key), dict):
+                obj = obj[key]
+                break
+    if not isinstance(obj, dict) or not obj or not all(isinstance(v, torch.Tensor) for v in obj.values()):
+        raise CheckpointError("holds no state dict of tensors (expected the timm model's state_dict())")
+    return {k[7:] if k.startswith("module.") else k: v for k, v in obj.items()}
+
+
+def read_backbone_weights(name: str, path) -> dict:
+    """Read a local weights file for the timm model ``name`` and check it fits that model.
+
+    Returns the state dict. Raises :class:`~acglab.errors.CheckpointError` (one line) when the
+    file is missing, unreadable, not a state dict, or does not match the network (missing or
+    unexpected keys other than the classifier, or tensors of another shape).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no weights file at {path}: give an existing file or pretrained=False")
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # corrupt zip, truncated pickle, forbidden globals, ...
+        raise CheckpointError(f"cannot read weights file {path}: {type(err).__name__} "
+                              f"(corrupt, truncated or not a torch file)") from None
+    try:
+        state = _unwrap_state_dict(obj)
+    except CheckpointError as err:
+        raise CheckpointError(f"weights file {path} {err}") from None
+    model = _create(name, pretrained=False)
+    own = model.state_dict()
+    classifier = model.pretrained_cfg.get("classifier") or ()
+    classifier = (classifier,) if isinstance(classifier, str) else tuple(classifier)
+    missing = [k for k in own if k not in state and not k.startswith(tuple(c + "." for c in classifier))]
+    unexpected = [k for k in state if k not in own]
+    shaped = [k for k in state if k in own and state[k].shape != own[k].shape]
+    if missing or unexpected or shaped:
+        parts = []
+        for what, keys in (("missing", missing), ("unexpected", unexpected), ("of another shape", shaped)):
+            if keys:
+                parts.append(f"{len(keys)} {what} (e.g. {keys[0]!r})")
+        raise CheckpointError(f"weights file {path} does not fit timm model {name!r}: {', '.join(parts)}")
+    return {k: v for k, v in state.items() if k in own}
+
+
+def create_encoder(name: str = DEFAULT_BACKBONE, pretrained=False, out_indices=None) -> nn.Module:
+    """A timm feature encoder: forward(x) returns a list of feature maps (B, C_k, H/r_k, W/r_k).
+
+    Parameters
+    ----------
+    name : timm model name (``"legacy_xception"``, ``"resnet18"``, ``"mobilenetv3_small_100"``...).
+    pretrained : ``False`` (random init), ``True`` (timm hub weights) or a path to a local file
+        (see the module notes).
+    out_indices : stages to return (indices into the model's ``feature_info``); all when ``None``.
+
+    The returned module has ``feature_info`` (``channels()``, ``reduction()``) and
+    ``pretrained_cfg`` (input mean/std).
+    """
+    kwargs = {"features_only": True}
+    if out_indices is not None:
+        kwargs["out_indices"] = tuple(int(i) for i in out_indices)
+    if pretrained is True:
+        return _create(name, pretrained=True, **kwargs)
+    if pretrained in (False, None):
+        return _create(name, pretrained=False, **kwargs)
+    if not isinstance(pretrained, (str, os.PathLike)):
+        raise ModelConfigError(f"pretrained must be False, True or a path to a weights file, got {pretrained!r}")
+    state = read_backbone_weights(name, pretrained)
+    encoder = _create(name, pretrained=True, pretrained_cfg_overlay={"state_dict": state}, **kwargs)
+    encoder.pretrained_cfg.pop("state_dict", None)
+    return encoder
+
+
+def encoder_normalization(encoder: nn.Module) -> Normalization:
+    """Input mean/std of a timm encoder, from its ``pretrained_cfg`` (ImageNet's when absent)."""
+    cfg = getattr(encoder, "pretrained_cfg", None) or {}
+    mean = tuple(float(v) for v in cfg.get("mean", (0.485, 0.456, 0.406)))
+    std = tuple(float(v) for v in cfg.get("std", (0.229, 0.224, 0.225)))
+    if len(mean) != 3 or len(std) != 3:
+        raise ModelConfigError(f"backbone expects {len(mean)}-channel input; only RGB backbones are supported")
+    return Normalization(mean, std)

@@ -1,0 +1,83 @@
+"""Settings of the OT geometric module (:mod:`acglab.models.ot_module`), checked on creation."""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+
+from acglab.models.errors import ModelConfigError
+from acglab.ot.singular import DEFAULT_ANGLE_THRESHOLD
+
+
+@dataclass(frozen=True)
+class OTOptions:
+    """Settings of :class:`OTFeatureModule` (see the module notes).
+
+    bank_size : entries N of the FIFO memory bank.
+    refit_every : training steps between two OT fits.
+    warmup : bank entries needed before the first fit (at most ``bank_size``).
+    dim : dimension d of the OT coordinates (random projection); ``None`` = the features' own.
+    code_radius : RMS norm of the OT codes.
+    threshold : dihedral angle (rad) above which a face belongs to the singular set (AE-OT: 0.7).
+    weight : interpolation weight w towards the neighbour (AE-OT's ``rec_gen_distance``: 0.75).
+    neighbours : second-best cells kept per cell in the neighbour table.
+    tol, error, max_steps, time_limit : passed to :meth:`SemiDiscreteOT.fit` (loose on purpose).
+    samples : initial quasi-Monte-Carlo sample count of a fit (``None``: the solver's default,
+        max(2^14, 32 N)); the solver grows it when its noise floor is reached.
+    seed : seeds the projection, the Sobol streams and the partner draws.
+    """
+
+    bank_size: int = 1024
+    refit_every: int = 10
+    warmup: int = 256
+    dim: int | None = 32
+    code_radius: float = 1.0
+    threshold: float = DEFAULT_ANGLE_THRESHOLD
+    weight: float = 0.75
+    neighbours: int = 8
+    tol: float = 0.2
+    error: str = "mean"
+    max_steps: int = 100
+    time_limit: float | None = None
+    samples: int | None = None
+    seed: int = 0
+
+    @classmethod
+    def from_dict(cls, options: dict | None) -> "OTOptions":
+        """Options from a plain dict (unknown keys and bad values -> ModelConfigError)."""
+        options = dict(options or {})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise ModelConfigError(f"unknown OT option(s) {unknown}; known: {sorted(known)}")
+        opts = cls(**options)
+        opts.check()
+        return opts
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def check(self) -> None:
+        def positive_int(name, low=1):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < low:
+                raise ModelConfigError(f"OT option {name} must be an integer >= {low}, got {v!r}")
+
+        positive_int("bank_size", 2)
+        positive_int("refit_every")
+        positive_int("warmup", 2)
+        positive_int("neighbours")
+        positive_int("max_steps")
+        if self.dim is not None:
+            positive_int("dim")
+        if self.samples is not None:
+            positive_int("samples", 64)
+        if not 0 <= float(self.weight) <= 1:
+            raise ModelConfigError(f"OT option weight must be in [0, 1], got {self.weight!r}")
+        if not 0 <= float(self.threshold) <= math.pi:
+            raise ModelConfigError(f"OT option threshold is an angle in [0, pi], got {self.threshold!r}")
+        if not float(self.code_radius) > 0:
+            raise ModelConfigError(f"OT option code_radius must be positive, got {self.code_radius!r}")
+        if not 0 < float(self.tol) < 1 or self.error not in ("max", "mean"):
+            raise ModelConfigError(f"OT options tol in (0, 1) and error in ('max', 'mean'), got {self.tol!r}, {self.error!r}")
+        if self.time_limit is not None and not float(self.time_limit) > 0:
+            raise ModelConfigError(f"OT option time_limit must be positive or None, got {self.time_limit!r}")

@@ -1,0 +1,40 @@
+"""Training the ACG detector (thesis chapter 2): presets, data pipeline, loop, resume, DDP.
+
+Modules, in the order a run uses them:
+
+- :mod:`~acglab.train.presets`: :class:`TrainConfig` and the ``"quick"``/``"full"`` presets;
+- :mod:`~acglab.train.data`: :class:`FaceDataset` (images -> normalised tensors, flips, self-blends);
+- :mod:`~acglab.train.landmarks`: face landmarks for the self-blending augmentation;
+- :mod:`~acglab.train.sampler`: the seeded, sharded, resumable order of training samples;
+- :mod:`~acglab.train.seeding`: seeds and generator states;
+- :mod:`~acglab.train.distributed`: ``torchrun`` / DDP;
+- :mod:`~acglab.train.loop`: :func:`train`, the loop itself;
+- :mod:`~acglab.train.validation`, :mod:`~acglab.train.resume`, :mod:`~acglab.train.logging`.
+
+``acglab train`` (:mod:`acglab.cli.train`) is the command line. Heavy modules load on first use::
+
+    from acglab.train import preset, train
+    summary = train(preset("quick"), train_table, val_table, "runs/quick")
+"""
+from __future__ import annotations
+
+import importlib
+
+_LAZY = {
+    "TrainConfig": "acglab.train.presets",
+    "PRESETS": "acglab.train.presets",
+    "preset": "acglab.train.presets",
+    "FaceDataset": "acglab.train.data",
+    "EpochSampler": "acglab.train.sampler",
+    "train": "acglab.train.loop",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'acglab.train' has no attribute {name!r}")

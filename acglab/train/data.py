@@ -1,0 +1,167 @@
+"""The data pipeline of the detector: face images of a :class:`SampleTable` as normalised tensors.
+
+A training image goes through, in order:
+
+1. :func:`acglab.data.images.load_image` (any image file -> uint8 RGB ``(H, W, 3)``);
+2. with ``synth_augment``, a real face becomes a self-blended fake with probability ``p``
+   (:class:`acglab.synth.SelfBlendAugment`, on the full-resolution face and its landmarks; the
+   label becomes fake);
+3. a resize to ``img_size x img_size`` (area averaging when shrinking, bilinear when growing);
+4. a horizontal flip with probability 1/2 (the only augmentation of thesis §2.4);
+5. ``x = (v / 255 - mean) / std`` per channel, with the backbone's ``mean`` and ``std``.
+
+Evaluation images take steps 1, 3 and 5 only. Every random choice of sample ``i`` in epoch ``e``
+comes from ``numpy.random.default_rng([seed, e, i])``, so augmentations do not depend on worker
+processes or on where a run was resumed.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from acglab.data.images import load_image
+from acglab.data.samples import FAKE, REAL, SampleTable
+from acglab.errors import AcglabError, DataLayoutError
+
+
+def resize_square(image: np.ndarray, size: int) -> np.ndarray:
+    """``image`` resized to ``(size, size, 3)``: area averaging when shrinking, bilinear otherwise."""
+    h, w = image.shape[:2]
+    if (h, w) == (size, size):
+        return image
+    interpolation = cv2.INTER_AREA if size < min(h, w) else cv2.INTER_LINEAR
+    return cv2.resize(image, (size, size), interpolation=interpolation)
+
+
+def as_mean_std(normalization) -> tuple[np.ndarray, np.ndarray]:
+    """``(mean, std)``, each float32 ``(3,)``, from a ``(mean, std)`` pair or a ``{"mean", "std"}`` dict."""
+    if isinstance(normalization, dict):
+        mean, std = normalization["mean"], normalization["std"]
+    else:
+        mean, std = normalization
+    mean, std = np.asarray(mean, np.float32).reshape(-1), np.asarray(std, np.float32).reshape(-1)
+    if mean.shape != (3,) or std.shape != (3,) or not (std > 0).all():
+        raise ValueError(f"normalization needs three means and three positive stds, got {mean}, {std}")
+    return mean, std
+
+
+def normalize(image: np.ndarray, mean: np.ndarray, std: np.ndarray) -> torch.Tensor:
+    """uint8 ``(H, W, 3)`` -> float32 ``(3, H, W)`` tensor ``(v / 255 - mean) / std``."""
+    x = (image.astype(np.float32) / 255.0 - mean) / std
+    return torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1)))
+
+
+class FaceDataset(Dataset):
+    """Face images of ``table`` as ``(image (3, S, S) float32, label int, index int)``.
+
+    Parameters
+    ----------
+    table : the samples (image files; label 1 = real, 0 = fake)
+    img_size : side ``S`` of the square model input
+    normalization : the model's ``(mean, std)`` (``model.normalization``)
+    train : apply the random augmentations (flip, synthetic fakes); off for evaluation
+    hflip : flip horizontally with probability 1/2 (training only)
+    synth_augment : ``False``, ``True`` (a :class:`~acglab.synth.SelfBlendAugment` with
+        probability 1/2) or an augmentation object ``aug(image, landmarks, rng) -> (image, label, mask)``;
+        applied to real training faces that have landmarks (training only)
+    landmarks : ``{image path: (5, 2) landmarks}``; needed by ``synth_augment``
+    seed : seed of the per-sample generators (see the module docstring)
+
+    The label returned is the label after augmentation (a self-blended face is fake).
+    """
+
+    def __init__(self, table: SampleTable, img_size: int, normalization, train: bool = False, hflip: bool = True,
+                 synth_augment=False, landmarks: dict | None = None, seed: int = 0):
+        self.table = table
+        self.img_size = int(img_size)
+        self.mean, self.std = as_mean_std(normalization)
+        self.train = bool(train)
+        self.hflip = bool(hflip)
+        self.synth = self._synthesizer(synth_augment) if train else None
+        if self.synth is not None and landmarks is None:
+            raise AcglabError("synthetic fakes need face landmarks of the real training images; pass landmarks")
+        self.landmarks = landmarks or {}
+        self.seed = int(seed)
+        self.epoch = 0
+
+    @staticmethod
+    def _synthesizer(synth_augment):
+        if synth_augment is True:
+            from acglab.synth import SelfBlendAugment
+
+            return SelfBlendAugment(p=0.5)
+        return synth_augment or None
+
+    def set_epoch(self, epoch: int) -> None:
+        """Draw epoch ``epoch``'s augmentations (call before iterating the epoch)."""
+        self.epoch = int(epoch)
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def __getitem__(self, index: int):
+        sample = self.table[index]
+        image = load_image(sample.path)
+        label = int(sample.label)
+        rng = np.random.default_rng([self.seed, self.epoch, int(index)]) if self.train else None
+        if self.synth is not None and label == REAL and sample.path in self.landmarks:
+            image, label, _ = self.synth(image, self.landmarks[sample.path], rng)
+        image = resize_square(image, self.img_size)
+        if self.train and self.hflip and rng.random() < 0.5:
+            image = image[:, ::-1]
+        return normalize(image, self.mean, self.std), int(label), int(index)
+
+
+# --- tables for training ---------------------------------------------------------------------------
+def select_frames(table: SampleTable, frames_per_video: int | None) -> SampleTable:
+    """At most ``frames_per_video`` frames of each video, evenly spaced in frame order
+    (positions ``round(linspace(0, m - 1, k))`` of a video's ``m`` frames); ``None`` keeps all."""
+    if frames_per_video is None:
+        return table
+    by_video: dict[str, list] = {}
+    for s in table:
+        by_video.setdefault(s.video, []).append(s)
+    keep = set()
+    for frames in by_video.values():
+        frames = sorted(frames, key=lambda s: (s.frame if s.frame is not None else -1, s.path))
+        if len(frames) > frames_per_video:
+            positions = np.unique(np.rint(np.linspace(0, len(frames) - 1, frames_per_video)).astype(int))
+            frames = [frames[p] for p in positions]
+        keep.update(id(s) for s in frames)
+    return SampleTable([s for s in table if id(s) in keep])
+
+
+def require_images(table: SampleTable, part: str) -> None:
+    """:class:`DataLayoutError` when ``table`` is empty or lists video files instead of face images."""
+    if len(table) == 0:
+        raise DataLayoutError(f"the {part} part holds no samples; check the dataset folder and the split file")
+    videos = [s for s in table if s.frame is None]
+    if videos:
+        raise DataLayoutError(
+            f"the {part} part lists {len(videos)} video files (e.g. {videos[0].path}); extract face crops "
+            "first with `acglab data extract` and train on the crops"
+        )
+
+
+def check_training_table(table: SampleTable, arch: str, synth_augment: bool = False) -> None:
+    """The training part can train ``arch``; else :class:`DataLayoutError` saying why.
+
+    - at least one real sample unless ``arch == "backbone"``: the reconstruction loss
+      L_r (thesis eq. 2.5) averages over real samples and is undefined without any;
+    - both classes, unless ``synth_augment`` makes fakes from the real faces.
+    """
+    require_images(table, "train")
+    labels = set(table.labels)
+    if REAL not in labels and arch != "backbone":
+        raise DataLayoutError(
+            f"the train part holds no real face, so the reconstruction loss L_r of arch {arch!r} is undefined; "
+            "add real videos to the train part or use --arch backbone"
+        )
+    if labels != {REAL, FAKE} and not (synth_augment and REAL in labels):
+        only = "real" if REAL in labels else "fake"
+        raise DataLayoutError(
+            f"the train part holds only {only} faces; a detector needs both real and fake training faces "
+            "(or --synth-augment to make fakes from real faces)"
+        )
