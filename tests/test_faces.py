@@ -91,6 +91,12 @@ def test_no_face_gives_empty_list_and_find_face_raises(image):
         find_face(image, what="test image")
 
 
+@pytest.mark.parametrize("side, min_face_size", [(30, 100), (60, 100), (99, 100), (11, 20)])
+def test_image_smaller_than_the_smallest_face_has_no_face(side, min_face_size):
+    image = np.full((side, side + 5, 3), 128, np.uint8)
+    assert detect_faces(image, min_face_size=min_face_size) == []
+
+
 def test_bad_image_arrays_raise_image_error():
     with pytest.raises(ImageError):
         detect_faces(np.zeros((20, 20, 4), np.uint8))

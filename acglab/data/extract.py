@@ -24,9 +24,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import secrets
-import shutil
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -39,6 +36,7 @@ from acglab.data.layouts.celebdf import CATEGORY_LABELS
 from acglab.data.samples import Sample
 from acglab.data.video import read_frames, sample_frame_indices
 from acglab.errors import DataLayoutError, ImageError, NoFaceError
+from acglab.fileio import copy_atomic, write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -137,16 +135,6 @@ def crop_path(out: Path, layout: str, video: str, k: int) -> Path:
     return out / video / f"{k:03d}.jpg"
 
 
-def _write_atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
-def _copy_atomic(src: Path, dst: Path) -> None:
-    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
 
 
 def _frames_of(source: VideoSource, n: int, summary: ExtractSummary):
@@ -207,7 +195,7 @@ def extract_faces(root, out, frames: int = 5, margin=None, size=None, *, device:
     out.mkdir(parents=True, exist_ok=True)
     listing = root / LIST_NAME
     if listing.is_file():
-        _copy_atomic(listing, out / LIST_NAME)
+        copy_atomic(listing, out / LIST_NAME)
     summary = ExtractSummary(out=str(out), videos=len(sources))
     bar = tqdm(sources, desc="extract faces", unit="video", disable=not progress)
     for source in bar:
@@ -232,7 +220,7 @@ def extract_faces(root, out, frames: int = 5, margin=None, size=None, *, device:
             except ImageError as err:
                 summary.skipped.append(Skip(source.video, path, k, CORRUPT_IMAGE, str(err)))
         bar.set_postfix(written=summary.frames_written, skipped=len(summary.skipped), refresh=False)
-    _write_atomic_text(out / SKIPPED_NAME, json.dumps([asdict(s) for s in summary.skipped], indent=1) + "\n")
+    write_text_atomic(out / SKIPPED_NAME, json.dumps([asdict(s) for s in summary.skipped], indent=1) + "\n")
     if summary.skipped:
         log.warning("skipped %d items: %s (listed in %s)", len(summary.skipped), summary.reason_counts(), out / SKIPPED_NAME)
     return summary

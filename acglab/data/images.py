@@ -17,8 +17,6 @@ line naming the file. :func:`save_image` writes through a temporary file in the 
 """
 from __future__ import annotations
 
-import os
-import secrets
 import warnings
 from pathlib import Path
 
@@ -26,6 +24,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from acglab.errors import ImageError
+from acglab.fileio import atomic_write
 
 BACKGROUNDS = {"black": 0, "white": 255}
 #: JPEG quality of written images (OpenCV's default, used for the published crops)
@@ -132,14 +131,10 @@ def save_image(path, image: np.ndarray, quality: int = JPEG_QUALITY) -> Path:
     if fmt is None:
         raise ImageError(f"cannot save {p}: unknown image type {p.suffix!r}; use .jpg or .png")
     p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name(f".{p.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
-    try:
-        with open(tmp, "xb") as fh:
-            options = {"quality": int(quality)} if fmt == "JPEG" else {}
+    options = {"quality": int(quality)} if fmt == "JPEG" else {}
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
             img.save(fh, format=fmt, **options)
-        os.replace(tmp, p)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return p
+
+    return atomic_write(p, write)

@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -33,6 +31,7 @@ from acglab.data.layouts import official_partition
 from acglab.data.samples import REAL, Sample, SampleTable
 from acglab.data.split_assignment import DEFAULT_TOLERANCE, build_problem, kept_part, search_assignment
 from acglab.errors import SplitError, SplitLeakageError
+from acglab.fileio import write_text_atomic
 
 PARTS = ("train", "val", "test")
 SPLIT_KINDS = ("target", "identity", "video", "official")
@@ -245,18 +244,7 @@ def make_split(
 # --- split files -------------------------------------------------------------------------
 def save_split(split: Split, path) -> Path:
     """Write ``split`` as JSON to ``path`` atomically (temp file, then ``os.replace``)."""
-    path = Path(path).expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(split.to_dict(), f, indent=1)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return path
+    return write_text_atomic(path, json.dumps(split.to_dict(), indent=1) + "\n")
 
 
 def load_split(path) -> Split:

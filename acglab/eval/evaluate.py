@@ -16,11 +16,8 @@ import io
 import json
 import logging
 import math
-import os
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -28,6 +25,7 @@ from acglab.data.samples import SampleTable
 from acglab.data.splits import PARTS, Split, check_split
 from acglab.errors import AcglabError, SplitError, SplitLeakageError
 from acglab.metrics import evaluate, roc_figure
+from acglab.fileio import atomic_write
 
 #: parts of a split whose videos a model may have been trained or selected on
 TRAINING_PARTS = ("train", "val")
@@ -135,19 +133,6 @@ def evaluate_model(
     return Evaluation(table=table, scores=scores, report=metrics_report(table, scores, threshold))
 
 
-def write_atomically(path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp)`` on a temporary path beside ``path``, then move it into place with
-    ``os.replace`` (so ``path`` is either absent/old or complete); parents are created."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part{path.suffix}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
 
 
 def scores_csv_text(table: SampleTable, scores) -> str:
@@ -215,12 +200,12 @@ def write_roc(path, fig) -> Path:
     if path.suffix.lower() == ".png":
         if kaleido_available():
             try:
-                return write_atomically(path, lambda tmp: fig.write_image(str(tmp), format="png"))
+                return atomic_write(path, lambda tmp: fig.write_image(str(tmp), format="png"))
             except Exception as err:  # kaleido raises several types when no browser is found
                 reason = str(err).splitlines()[0] if str(err) else type(err).__name__
                 log.warning("PNG export through kaleido failed (%s)", reason)
         path = path.with_suffix(".html")
-    return write_atomically(path, lambda tmp: fig.write_html(str(tmp), include_plotlyjs="cdn"))
+    return atomic_write(path, lambda tmp: fig.write_html(str(tmp), include_plotlyjs="cdn"))
 
 
 def write_report(json_path, evaluation: Evaluation, info: dict | None = None, roc_path=None, name: str = "") -> dict:
@@ -239,7 +224,7 @@ def write_report(json_path, evaluation: Evaluation, info: dict | None = None, ro
     if roc_path is not None:
         table = evaluation.table
         fig = roc_figure(table.labels, np.asarray(evaluation.scores, dtype=np.float64), [s.video for s in table], name=name)
-    write_atomically(csv_path, lambda tmp: tmp.write_text(csv_text))
+    atomic_write(csv_path, lambda tmp: tmp.write_text(csv_text))
     written_roc = write_roc(roc_path, fig) if fig is not None else None
     data = {
         **evaluation.report,
@@ -250,5 +235,5 @@ def write_report(json_path, evaluation: Evaluation, info: dict | None = None, ro
     }
     data = json_ready(data)
     text = json.dumps(data, indent=2) + "\n"
-    write_atomically(json_path, lambda tmp: tmp.write_text(text))
+    atomic_write(json_path, lambda tmp: tmp.write_text(text))
     return data

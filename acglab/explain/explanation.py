@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from torch import nn
 from acglab.explain.figures import GRADCAM_CMAP, RESIDUAL_CMAP, explanation_figure, heatmap_overlay
 from acglab.explain.gradcam import GRADCAM_TARGETS, gradcam_map, gradcam_target_layer
 from acglab.explain.residual import denormalize, normalization_stats, reconstruct, reconstruction_residual
+from acglab.fileio import write_bytes_atomic
 
 #: decision threshold on P(fake)
 THRESHOLD = 0.5
@@ -231,13 +231,5 @@ def save_explanation(expl: Explanation, out_dir, info: dict | None = None) -> li
     for name in EXPLANATION_FILES:
         if name not in contents:
             continue
-        path = out / name
-        tmp = out / f".{name}.{os.getpid()}.{secrets.token_hex(4)}.part"
-        try:
-            tmp.write_bytes(contents[name])
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        written.append(path)
+        written.append(write_bytes_atomic(out / name, contents[name]))
     return written

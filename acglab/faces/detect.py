@@ -137,8 +137,8 @@ def detect_faces(image, *, device: str = "cpu", min_face_size: int = DEFAULT_MIN
         Sorted by ``score``, descending; ties keep the larger face first.
     """
     arr = as_rgb_array(image)
-    if min(arr.shape[:2]) < _MIN_IMAGE_SIDE:
-        return []
+    if min(arr.shape[:2]) < max(_MIN_IMAGE_SIDE, int(min_face_size)):
+        return []  # no face of at least min_face_size fits (MTCNN's pyramid would be empty)
     model = detector(str(device), int(min_face_size), tuple(float(t) for t in thresholds))
     boxes, probs, points = model.detect(arr, landmarks=True)
     if boxes is None:

@@ -17,8 +17,6 @@ truncated or corrupt file, a file that is not an acglab checkpoint, another arch
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import torch
@@ -26,6 +24,7 @@ from torch import nn
 
 from acglab.errors import CheckpointError
 from acglab.models.errors import ModelConfigError
+from acglab.fileio import atomic_write
 
 FORMAT = "acglab-checkpoint-1"
 _PLAIN = (str, int, float, bool, type(None))
@@ -83,17 +82,7 @@ def save_checkpoint(path, model: nn.Module, optimizer=None, scheduler=None, scal
     }
     for key in ("optimizer", "scheduler", "scaler", "state"):
         _check_plain(payload[key], key)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".part")
-    os.close(fd)
-    try:
-        torch.save(payload, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    return atomic_write(path, lambda tmp: torch.save(payload, tmp))
 
 
 def load_checkpoint(path, map_location="cpu") -> dict:

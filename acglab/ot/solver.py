@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -34,6 +32,7 @@ from acglab.ot.candidates import CandidateCache
 from acglab.ot.power import DEFAULT_CHUNK_BYTES, topk_cells
 from acglab.ot.sources import SOURCES, SobolSource
 from acglab.ot.targets import OTInputError, as_targets, as_weights, merge_duplicates
+from acglab.fileio import atomic_write
 
 ERROR_KINDS = ("max", "mean")
 
@@ -355,17 +354,14 @@ class SemiDiscreteOT:
         path = Path(path)
         meta = {"source": self.source, "seed": self.seed, "k_candidates": self.k_candidates,
                 "converged": self.converged, "history": [asdict(r) for r in self.history]}
-        fd, tmp = tempfile.mkstemp(dir=path.parent or ".", suffix=".npz.part")
-        os.close(fd)
-        try:
+        arrays = {"targets": self.targets.cpu().numpy(), "weights": self.weights.cpu().numpy(),
+                  "heights": self.heights.double().cpu().numpy(), "meta": np.array(json.dumps(meta))}
+
+        def write(tmp: Path) -> None:
             with open(tmp, "wb") as f:
-                np.savez(f, targets=self.targets.cpu().numpy(), weights=self.weights.cpu().numpy(),
-                         heights=self.heights.double().cpu().numpy(), meta=np.array(json.dumps(meta)))
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        return path
+                np.savez(f, **arrays)
+
+        return atomic_write(path, write, make_parents=False)
 
     @classmethod
     def load(cls, path, device="cpu") -> "SemiDiscreteOT":

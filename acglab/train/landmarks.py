@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +22,7 @@ from acglab.data.layouts import offline
 from acglab.data.samples import REAL, SampleTable
 from acglab.errors import ImageError
 from acglab.paths import cache_dir
+from acglab.fileio import write_text_atomic
 
 #: smallest face side searched for in face crops (the face fills most of the crop)
 CROP_MIN_FACE_SIZE = 40
@@ -50,15 +50,7 @@ def _read_cache(path: Path) -> dict:
 
 
 def _write_cache(path: Path, entries: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(entries, f)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_text_atomic(path, json.dumps(entries))
 
 
 def detect_landmarks(path: str) -> np.ndarray | None:

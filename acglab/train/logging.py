@@ -15,36 +15,14 @@ import csv
 import io
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
+from acglab.fileio import write_text_atomic
 
 #: columns written first in ``log.csv`` (any other history key follows, sorted)
 FIRST_COLUMNS = ("epoch", "step", "lr", "train_loss", "train_cls", "train_rec", "train_metric",
                  "val_frame_auc", "val_video_auc", "val_frame_acc", "val_video_acc", "val_frame_eer", "val_video_eer")
 
 
-def write_text_atomic(path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as f:
-            f.write(text)
-        os.chmod(tmp, readable_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return path
-
-
-def readable_mode() -> int:
-    """``0o666`` less the process umask: what ``open(path, "w")`` would give a new file."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
 
 
 def _json_safe(value):

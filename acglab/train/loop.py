@@ -39,7 +39,8 @@ from acglab.train import distributed as dist_
 from acglab.train.data import FaceDataset, check_training_table, require_images, select_frames
 from acglab.train.logging import RunLog
 from acglab.train.presets import TrainConfig, check_config
-from acglab.train.resume import Position, copy_atomic, require_same_config
+from acglab.fileio import copy_atomic
+from acglab.train.resume import Position, require_same_config
 from acglab.train.sampler import EpochSampler
 from acglab.train.seeding import deterministic_mode, rng_state, seed_everything, set_rng_state
 from acglab.train.validation import improved, model_selection_metric, validate

@@ -8,13 +8,10 @@ and GradScaler states this is all a run needs to continue exactly where it stopp
 """
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 from acglab.errors import CheckpointError
+
 
 #: settings a resumed run may change without changing what it computes
 RESUME_MAY_CHANGE = ("epochs", "num_workers", "checkpoint_every", "log_every")
@@ -71,16 +68,3 @@ def require_same_config(saved: dict, config: dict, path) -> None:
                               f"(only {', '.join(RESUME_MAY_CHANGE)} may change) or start a new run folder")
 
 
-def copy_atomic(src, dst) -> Path:
-    """Copy ``src`` to ``dst`` through a temporary file in ``dst``'s folder and ``os.replace``."""
-    dst = Path(dst)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".part", dir=dst.parent)
-    os.close(fd)
-    try:
-        shutil.copyfile(src, tmp)
-        shutil.copymode(src, tmp)
-        os.replace(tmp, dst)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return dst
