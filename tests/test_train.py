@@ -184,6 +184,28 @@ def test_training_flips_are_seeded_per_sample_and_epoch(tmp_path):
     assert all(torch.equal(train[i][0], train[i][0]) for i in range(3))
 
 
+def test_training_crops_are_windows_of_the_resized_image(tmp_path):
+    rng = np.random.default_rng(5)
+    save_image(tmp_path / "a.png", rng.integers(0, 256, (40, 40, 3)).astype(np.uint8))
+    table = _table_of([(tmp_path / "a.png", FAKE)])
+    whole = FaceDataset(table, 24, NORM, train=False, crop_size=8)[0][0]
+    assert tuple(whole.shape) == (3, 24, 24)  # evaluation images are never cropped
+    train = FaceDataset(table, 24, NORM, train=True, hflip=False, seed=1, crop_size=8)
+    corners = set()
+    for epoch in range(60):
+        train.set_epoch(epoch)
+        x = train[0][0]
+        assert tuple(x.shape) == (3, 8, 8)
+        found = [(t, l) for t in range(17) for l in range(17) if torch.equal(x, whole[:, t:t + 8, l:l + 8])]
+        assert found
+        corners.update(found)
+    assert len(corners) > 30  # positions spread over the 17 x 17 possible corners
+    with pytest.raises(AcglabError, match="crop size"):
+        FaceDataset(table, 24, NORM, train=True, crop_size=25)
+    with pytest.raises(AcglabError, match="crop size"):
+        preset("quick", crop_size=8)
+
+
 def test_synthetic_fakes_from_real_faces_with_offline_landmarks(tmp_path):
     from acglab.data.offline import offline_faces
     from acglab.synth import SelfBlendAugment

@@ -32,6 +32,8 @@ def register(sub) -> None:
                    help="local weights file of the timm backbone, or 'timm' for timm's hub weights (default: random init)")
     p.add_argument("--epochs", type=int, metavar="N", help="passes over the train part")
     p.add_argument("--img-size", type=int, metavar="PX", help="side of the square model input")
+    p.add_argument("--crop-size", type=int, metavar="PX",
+                   help="train on random PX x PX windows of the resized faces (evaluation sees whole faces)")
     p.add_argument("--batch-size", type=int, metavar="N", help="images per step and process (default 32)")
     p.add_argument("--frames-per-video", type=int, metavar="N", help="use at most N evenly spaced frames per video")
     p.add_argument("--num-workers", type=int, metavar="N", help="image loading processes")
@@ -51,7 +53,7 @@ def overrides(args) -> dict:
     return {
         "arch": args.arch, "backbone": args.backbone, "pretrained": True if args.pretrained == "timm" else args.pretrained,
         "epochs": args.epochs,
-        "img_size": args.img_size, "batch_size": args.batch_size, "frames_per_video": args.frames_per_video,
+        "img_size": args.img_size, "crop_size": args.crop_size, "batch_size": args.batch_size, "frames_per_video": args.frames_per_video,
         "num_workers": args.num_workers, "seed": args.seed, "synth_augment": args.synth_augment,
     }
 

@@ -7,6 +7,8 @@ A training image goes through, in order:
    (:class:`acglab.synth.SelfBlendAugment`, on the full-resolution face and its landmarks; the
    label becomes fake);
 3. a resize to ``img_size x img_size`` (area averaging when shrinking, bilinear when growing);
+3b. with ``crop_size``, a ``crop_size x crop_size`` window at a uniformly random position (the
+   model is fully convolutional with global pooling, so evaluation still sees the whole face);
 4. a horizontal flip with probability 1/2 (the only augmentation of thesis §2.4);
 5. ``x = (v / 255 - mean) / std`` per channel, with the backbone's ``mean`` and ``std``.
 
@@ -33,6 +35,14 @@ def resize_square(image: np.ndarray, size: int) -> np.ndarray:
         return image
     interpolation = cv2.INTER_AREA if size < min(h, w) else cv2.INTER_LINEAR
     return cv2.resize(image, (size, size), interpolation=interpolation)
+
+
+def random_window(image: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """A ``size x size`` window of ``image`` (H, W, C) whose top-left corner is uniform over the
+    ``(H - size + 1) x (W - size + 1)`` positions."""
+    h, w = image.shape[:2]
+    top, left = int(rng.integers(0, h - size + 1)), int(rng.integers(0, w - size + 1))
+    return image[top:top + size, left:left + size]
 
 
 def as_mean_std(normalization) -> tuple[np.ndarray, np.ndarray]:
@@ -68,12 +78,14 @@ class FaceDataset(Dataset):
         applied to real training faces that have landmarks (training only)
     landmarks : ``{image path: (5, 2) landmarks}``; needed by ``synth_augment``
     seed : seed of the per-sample generators (see the module docstring)
+    crop_size : side of a random square window cut from each training image after the resize
+        (``None``: the whole image); evaluation images are never cropped
 
     The label returned is the label after augmentation (a self-blended face is fake).
     """
 
     def __init__(self, table: SampleTable, img_size: int, normalization, train: bool = False, hflip: bool = True,
-                 synth_augment=False, landmarks: dict | None = None, seed: int = 0):
+                 synth_augment=False, landmarks: dict | None = None, seed: int = 0, crop_size: int | None = None):
         self.table = table
         self.img_size = int(img_size)
         self.mean, self.std = as_mean_std(normalization)
@@ -85,6 +97,9 @@ class FaceDataset(Dataset):
         self.landmarks = landmarks or {}
         self.seed = int(seed)
         self.epoch = 0
+        if crop_size is not None and not 1 <= int(crop_size) <= self.img_size:
+            raise AcglabError(f"crop size must lie in [1, {self.img_size}] (the image size), got {crop_size}")
+        self.crop_size = int(crop_size) if crop_size is not None and int(crop_size) < self.img_size else None
 
     @staticmethod
     def _synthesizer(synth_augment):
@@ -109,6 +124,8 @@ class FaceDataset(Dataset):
         if self.synth is not None and label == REAL and sample.path in self.landmarks:
             image, label, _ = self.synth(image, self.landmarks[sample.path], rng)
         image = resize_square(image, self.img_size)
+        if self.train and self.crop_size is not None:
+            image = random_window(image, self.crop_size, rng)
         if self.train and self.hflip and rng.random() < 0.5:
             image = image[:, ::-1]
         return normalize(image, self.mean, self.std), int(label), int(index)

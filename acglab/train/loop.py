@@ -276,7 +276,8 @@ def _run_epochs(c, ctx, train_table, val_table, run_dir, resume, max_steps, land
 
     norm = trainer.model.normalization
     train_set = FaceDataset(train_table, c.img_size, norm, train=True, hflip=c.hflip,
-                            synth_augment=_synthesizer(c) if c.synth_augment else False, landmarks=landmarks, seed=c.seed)
+                            synth_augment=_synthesizer(c) if c.synth_augment else False, landmarks=landmarks, seed=c.seed,
+                            crop_size=c.crop_size)
     val_set = FaceDataset(val_table, c.img_size, norm, train=False)
     sampler = EpochSampler(len(train_set), seed=c.seed, shuffle=True, rank=ctx.rank, world_size=ctx.world_size)
     drop_last = sampler.shard_size >= c.batch_size  # no 1-image BatchNorm batches

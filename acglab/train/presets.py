@@ -43,6 +43,8 @@ class TrainConfig:
     lambda_r, lambda_m : weights of the reconstruction and metric losses (thesis eq. 2.7).
     flood : flooding level ``b`` of the classification loss (``|L - b| + b``), or ``None``.
     hflip : random horizontal flips of training images (probability 1/2).
+    crop_size : train on random ``crop_size`` square windows of the ``img_size`` images (``None``:
+        whole images); validation and evaluation use whole images.
     synth_augment : turn real training faces into self-blended fakes with probability
         ``synth_p`` (:class:`acglab.synth.SelfBlendAugment`; needs face landmarks).
     model_options : extra keyword options of :func:`acglab.models.build_model` (e.g. OT settings).
@@ -71,6 +73,7 @@ class TrainConfig:
     lambda_m: float = 0.1
     flood: float | None = 0.04
     hflip: bool = True
+    crop_size: int | None = None
     synth_augment: bool = False
     synth_p: float = 0.5
     model_options: dict = field(default_factory=dict)
@@ -145,6 +148,8 @@ def check_config(config: TrainConfig) -> TrainConfig:
         (c.step_size < 1, f"StepLR step size must be at least 1 step, got {c.step_size}"),
         (not 0 < c.gamma <= 1, f"StepLR gamma must lie in (0, 1], got {c.gamma}"),
         (c.flood is not None and c.flood < 0, f"flood level must be non-negative, got {c.flood}"),
+        (c.crop_size is not None and not 16 <= c.crop_size <= c.img_size,
+         f"crop size must lie in [16, img_size={c.img_size}], got {c.crop_size}"),
         (not 0 <= c.synth_p <= 1, f"synth_p must lie in [0, 1], got {c.synth_p}"),
         (c.num_workers < 0, f"num_workers must be non-negative, got {c.num_workers}"),
         (c.frames_per_video is not None and c.frames_per_video < 1,
