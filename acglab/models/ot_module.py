@@ -309,3 +309,74 @@ class OTFeatureModule(nn.Module):
         record = OTStepRecord(cells.cpu(), partners.cpu(),
                               torch.where(has, angles, torch.full_like(angles, float("nan"))).cpu(), replaced.cpu())
         return out, record
+
+    # ------------------------------------------------------------------ generation
+    @torch.no_grad()
+    def generated_features(self, n: int, generator: torch.Generator | None = None, *,
+                           threshold: float | None = None, weight: float | None = None
+                           ) -> tuple[torch.Tensor, OTStepRecord]:
+        r"""New bottleneck features made from the last fit: AE-OT's generator (thesis section 2.2).
+
+        Eq. 2.6, :math:`F_{geo} = T \circ f(\zeta)`, sends noise through the OT map to the fitted
+        features :math:`y_i` and so only reproduces them; the thesis extends it by interpolating
+        between neighbouring cells, never across the singular set. Each of the ``n`` draws takes
+
+        - a fitted entry :math:`i`, uniformly (every cell carries the mass :math:`1/N` of the
+          uniform source, up to the fit's tolerance, so this is the cell of a uniform noise point
+          :math:`\zeta`),
+        - a partner :math:`j`, uniformly among the cells of its row of the neighbour table
+          (the second-best cells of the source points in :math:`W_i`, built at the fit),
+
+        and keeps the pair when the facets of :math:`W_i, W_j` meet at a dihedral angle
+        :math:`\theta_{ij} \le` ``threshold`` (:func:`acglab.ot.singular.dihedral_angles` on the
+        fitted codes); a kept pair gives
+
+        .. math:: z = (1 - w)\, y_i + w\, y_j ,
+
+        the value a training step substitutes for a feature of cell :math:`i` (module notes).
+
+        Parameters
+        ----------
+        n : number of draws (at most ``n`` features come back: pairs across the singular set, and
+            cells without neighbours, give none)
+        generator : ``torch.Generator`` (CPU) of the draws; ``None``: one seeded with ``options.seed``
+        threshold, weight : the angle threshold (rad, in [0, pi]) and w (in [0, 1]); ``None``: the
+            module's options (0.7 and 0.75 by default)
+
+        Returns
+        -------
+        features : (m, D) float32 tensor, m <= n, one row per kept draw, in draw order
+        record : :class:`OTStepRecord` of all n draws: ``cells`` (n,) i, ``partners`` (n,) j (-1
+            without partner), ``angles`` (n,) :math:`\theta_{ij}` (NaN without partner),
+            ``replaced`` (n,) bool, the kept draws
+
+        Raises
+        ------
+        ModelConfigError
+            No fit yet (fewer than two fitted entries), ``n < 1``, or threshold/weight out of range.
+        """
+        from acglab.models.errors import ModelConfigError
+
+        o = self.options
+        threshold = float(o.threshold if threshold is None else threshold)
+        weight = float(o.weight if weight is None else weight)
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise ModelConfigError(f"the number of draws must be an integer >= 1, got {n!r}")
+        if not 0 <= threshold <= math.pi or not 0 <= weight <= 1:
+            raise ModelConfigError(f"threshold must lie in [0, pi] and weight in [0, 1], got {threshold!r} and {weight!r}")
+        fitted = int(self.fit_count)
+        if fitted < 2:
+            raise ModelConfigError("the OT module has not been fitted yet: train the model until its bank holds "
+                                   f"{max(2, self.warmup)} features (it refits every {o.refit_every} steps)")
+        g = generator if generator is not None else torch.Generator().manual_seed(o.seed)
+        device = self.fit_codes.device
+        cells = torch.randint(0, fitted, (n,), generator=g).to(device)
+        partners = draw_partners(self.cell_neighbours[cells], g)
+        has = (partners >= 0) & (partners != cells)
+        safe = torch.where(has, partners, cells)
+        angles = dihedral_angles(self.fit_codes, cells, safe)
+        kept = has & (angles <= threshold)
+        features = interpolate_features(self.fit_features[cells[kept]], self.fit_features[safe[kept]], weight)
+        record = OTStepRecord(cells.cpu(), partners.cpu(),
+                              torch.where(has, angles, torch.full_like(angles, float("nan"))).cpu(), kept.cpu())
+        return features, record

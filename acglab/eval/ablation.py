@@ -1,0 +1,217 @@
+"""The ablation of ACG: the plain backbone, ACG without the OT module, and ACG, trained with one
+budget and compared on the test part (thesis chapter 3).
+
+A *runs folder* holds one run folder per arm, named after the architecture::
+
+    RUNS/backbone/   RUNS/acg-no-ot/   RUNS/acg/
+
+each written by ``acglab train --arch ARM --out RUNS/ARM`` (``best.pt``, ``last.pt``, ``log.csv``,
+...) and, optionally, ``test.json`` + ``test.scores.csv`` written by
+``acglab eval --checkpoint RUNS/ARM/best.pt --json RUNS/ARM/test.json``.
+
+- :func:`train_ablation` trains the missing arms with one :class:`~acglab.train.TrainConfig`
+  (only ``arch`` differs; a folder that already holds the run is resumed, so a finished run is
+  reused as it is), evaluates each on the test part and writes its ``test.json``.
+- :func:`read_ablation` reads a finished runs folder: ``test.json`` where present, otherwise it
+  evaluates ``best.pt`` (``last.pt`` when the run had no validation) on the test table given.
+
+Every arm becomes an :class:`ArmResult`; :func:`ablation_rows` turns them into the table (video
+AUC, video EER, frame AUC, frame EER, frame ACC).
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from acglab.data.samples import SampleTable
+from acglab.errors import AcglabError, DataLayoutError
+
+#: the arms, in table order, and how the table names them
+ABLATION_ARMS = ("backbone", "acg-no-ot", "acg")
+ARM_NAMES = {"backbone": "backbone (BCE only)", "acg-no-ot": "ACG without OT", "acg": "ACG"}
+TEST_REPORT = "test.json"
+#: checkpoints evaluated when a run folder has no test.json, in order of preference
+CHECKPOINTS = ("best.pt", "last.pt")
+#: columns of :func:`ablation_rows`: (key, level, metric)
+COLUMNS = (("video_auc", "video", "auc"), ("video_eer", "video", "eer"), ("frame_auc", "frame", "auc"),
+           ("frame_eer", "frame", "eer"), ("frame_acc", "frame", "acc"))
+
+
+@dataclass
+class ArmResult:
+    """One arm's test metrics and, where known, its per-frame test scores.
+
+    report : ``{"frame": {acc, auc, eer, ...}, "video": {...} or None, "n_frames", "n_videos"}``
+    labels, scores, videos : (n,) labels (1 = real), P(fake) and video ids, or ``None``
+    source : where the numbers come from (``"test.json"``, ``"best.pt"``, ``"last.pt"``)
+    """
+
+    arm: str
+    run_dir: Path
+    report: dict
+    source: str
+    labels: np.ndarray | None = None
+    scores: np.ndarray | None = None
+    videos: list[str] | None = None
+    steps: int | None = None
+    info: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return ARM_NAMES.get(self.arm, self.arm)
+
+
+def _check_arms(arms) -> tuple[str, ...]:
+    arms = tuple(arms)
+    unknown = [a for a in arms if a not in ABLATION_ARMS]
+    if unknown or not arms:
+        raise AcglabError(f"unknown ablation arm(s) {unknown}; choose among {', '.join(ABLATION_ARMS)}")
+    return arms
+
+
+def _metric(value) -> float:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
+
+
+def read_test_report(path) -> dict:
+    """The metrics of a ``test.json`` written by ``acglab eval`` (``null`` read as NaN).
+
+    Raises :class:`DataLayoutError` when it is unreadable or has no frame-level metrics.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise DataLayoutError(f"cannot read {path} ({type(err).__name__}); write it again with `acglab eval`") from None
+    if not isinstance(data, dict) or not isinstance(data.get("frame"), dict):
+        raise DataLayoutError(f"{path} holds no frame-level metrics; write it with `acglab eval ... --json {path.name}`")
+    report = {"n_frames": data.get("n_frames"), "n_videos": data.get("n_videos")}
+    for level in ("frame", "video"):
+        block = data.get(level)
+        report[level] = {k: _metric(v) for k, v in block.items()} if isinstance(block, dict) else None
+    return report
+
+
+def _run_steps(run_dir: Path) -> int | None:
+    try:
+        steps = json.loads((run_dir / "summary.json").read_text()).get("steps")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return steps if isinstance(steps, int) else None
+
+
+def _from_report(arm: str, run_dir: Path) -> ArmResult:
+    from acglab.eval.evaluate import read_scores_csv, scores_csv_path
+
+    path = run_dir / TEST_REPORT
+    result = ArmResult(arm, run_dir, read_test_report(path), TEST_REPORT, steps=_run_steps(run_dir))
+    csv_path = scores_csv_path(path)
+    if csv_path.is_file():
+        try:
+            _, videos, labels, scores = read_scores_csv(csv_path)
+        except (OSError, KeyError, ValueError) as err:
+            raise DataLayoutError(f"cannot read {csv_path} ({type(err).__name__}); write it again with `acglab eval`") from None
+        result.labels, result.scores, result.videos = labels, scores, videos
+    return result
+
+
+def evaluate_run(arm: str, run_dir, test_table: SampleTable, device="cpu", batch_size: int = 32,
+                 progress: bool = False, write: bool = True) -> ArmResult:
+    """Evaluate a run folder's ``best.pt`` (else ``last.pt``) on ``test_table``; with ``write``,
+    store ``test.json`` and ``test.scores.csv`` in the folder (as ``acglab eval`` does)."""
+    from acglab.eval.evaluate import evaluate_model, write_report
+    from acglab.models.checkpoint import model_from_checkpoint
+
+    run_dir = Path(run_dir)
+    found = [run_dir / name for name in CHECKPOINTS if (run_dir / name).is_file()]
+    if not found:
+        raise DataLayoutError(f"{run_dir} holds no {TEST_REPORT} and no {' or '.join(CHECKPOINTS)}; train the "
+                              f"{arm!r} arm there with `acglab train --arch {arm} --out {run_dir}`")
+    model = model_from_checkpoint(found[0], map_location="cpu")
+    evaluation = evaluate_model(model, test_table, batch_size=batch_size, device=device, progress=progress)
+    if write:
+        info = {"checkpoint": {"path": str(found[0])}, "config": getattr(model, "config", None),
+                "data": {"summary": test_table.summary(), "part": "test"}}
+        write_report(run_dir / TEST_REPORT, evaluation, info, name=arm)
+    table = evaluation.table
+    return ArmResult(arm, run_dir, evaluation.report, found[0].name, labels=np.asarray(table.labels),
+                     scores=np.asarray(evaluation.scores), videos=[s.video for s in table],
+                     steps=_run_steps(run_dir))
+
+
+def read_ablation(runs_dir, test_table: SampleTable | None = None, arms=ABLATION_ARMS, device="cpu",
+                  progress: bool = False) -> list[ArmResult]:
+    """The arms of a finished runs folder (module notes), in the order of ``arms``.
+
+    An arm folder with ``test.json`` is read (its ``test.scores.csv`` too, when present); one
+    without it is evaluated on ``test_table`` (the test part of the split the runs were trained
+    with) and nothing is written there.
+
+    Raises
+    ------
+    DataLayoutError
+        ``runs_dir`` or an arm folder is missing, or an arm has neither ``test.json`` nor a
+        checkpoint, or needs evaluating and no ``test_table`` was given.
+    """
+    arms = _check_arms(arms)
+    runs_dir = Path(runs_dir).expanduser()
+    if not runs_dir.is_dir():
+        raise DataLayoutError(f"runs folder {runs_dir} does not exist; it should hold {', '.join(arms)} run folders")
+    missing = [a for a in arms if not (runs_dir / a).is_dir()]
+    if missing:
+        raise DataLayoutError(f"runs folder {runs_dir} has no {', '.join(missing)} folder; train them with "
+                              f"`acglab train --arch ARM --out {runs_dir}/ARM`")
+    results = []
+    for arm in arms:
+        run_dir = runs_dir / arm
+        if (run_dir / TEST_REPORT).is_file():
+            results.append(_from_report(arm, run_dir))
+        elif test_table is None:
+            raise DataLayoutError(f"{run_dir} has no {TEST_REPORT}; write it with `acglab eval --checkpoint "
+                                  f"{run_dir}/best.pt ... --json {run_dir}/{TEST_REPORT}` or pass the test table")
+        else:
+            results.append(evaluate_run(arm, run_dir, test_table, device=device, progress=progress, write=False))
+    return results
+
+
+def train_ablation(config, train_table: SampleTable, val_table: SampleTable, test_table: SampleTable, runs_dir,
+                   arms=ABLATION_ARMS, device="auto", max_steps: int | None = None, progress: bool | None = True,
+                   data_root=None) -> list[ArmResult]:
+    """Train every arm with ``config`` (only ``arch`` changes) in ``runs_dir/ARM``, evaluate it on
+    ``test_table`` and write its ``test.json``; returns the results in the order of ``arms``.
+
+    A folder already holding a run (``last.pt``) is resumed with the same settings, so a
+    finished run is only evaluated; a run with other settings stops with
+    :class:`~acglab.errors.CheckpointError`.
+    """
+    from acglab.train import train
+    from acglab.train.distributed import resolve_device
+
+    arms = _check_arms(arms)
+    runs_dir = Path(runs_dir).expanduser()
+    eval_device = resolve_device(str(device))
+    results = []
+    for arm in arms:
+        run_dir = runs_dir / arm
+        train(config.replace(arch=arm), train_table, val_table, run_dir, resume=(run_dir / "last.pt").is_file(),
+              device=device, max_steps=max_steps, progress=progress, data_root=data_root)
+        results.append(evaluate_run(arm, run_dir, test_table, device=eval_device, progress=bool(progress)))
+    return results
+
+
+def ablation_rows(results: list[ArmResult]) -> list[dict]:
+    """One dict per arm: ``arm``, ``name``, ``video_auc``, ``video_eer``, ``frame_auc``,
+    ``frame_eer``, ``frame_acc`` (NaN where undefined), ``steps`` and ``source``."""
+    rows = []
+    for r in results:
+        row = {"arm": r.arm, "name": r.name}
+        for key, level, metric in COLUMNS:
+            block = r.report.get(level) or {}
+            row[key] = _metric(block.get(metric))
+        row["steps"], row["source"] = r.steps, r.source
+        rows.append(row)
+    return rows
