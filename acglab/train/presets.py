@@ -6,11 +6,16 @@ companion configuration halves the learning rate every 22,500 optimizer steps an
 classification loss at 0.04. Two presets follow:
 
 - ``"full"``: the thesis setting, ``legacy_xception`` at 299 px (a GPU is needed in practice);
-- ``"quick"``: a small timm backbone at low resolution that trains on a laptop CPU in minutes.
-  It checks the whole pipeline; from random weights it is not a useful detector: on celebdf-mini
-  split by target (1,390 training faces) its best validation video AUC was 0.58 after 12 epochs
-  (2.4 minutes on 2 CPU cores, about 120 images/s). Give it backbone weights (``pretrained``)
-  for meaningful scores.
+- ``"quick"``: a small timm backbone at low resolution that trains on a laptop CPU in minutes
+  (12 epochs of celebdf-mini's 1,390 training faces in about 2.5 minutes on 2 idle CPU cores,
+  about 120 images/s with data loading). It runs the whole pipeline; from random weights on so
+  little data it is a weak detector. Measured on celebdf-mini split by target identity (test:
+  79 videos of other targets), test video AUC of the checkpoint with the best validation AUC:
+  0.64 to 0.69 for the three architectures at seed 0 (``benchmarks/RESULTS.md`` has the
+  ablation), and no better with more compute: 60 epochs 0.66 (26 min), 176 px for 40 epochs
+  0.66, random 96 px crops of 176 px faces for 60 epochs 0.64 (last epoch 0.66), self-blended
+  fakes as augmentation no better on validation. Give it backbone weights (``pretrained``) or
+  more data for meaningful scores.
 
 A :class:`TrainConfig` is JSON-able (:meth:`TrainConfig.to_dict`), written to ``RUN_DIR/config.json``
 and stored in every checkpoint, so a run can be resumed and rebuilt from its folder.
