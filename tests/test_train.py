@@ -24,23 +24,13 @@ from acglab.train.logging import history_csv, write_json_atomic
 from acglab.train.presets import PRESETS, TrainConfig, preset
 from acglab.train.sampler import EpochSampler, epoch_order
 from acglab.train.seeding import rng_state, set_rng_state
+from synthetic_faces import make_generic
 
 TINY_MODEL = {"decoder_channels": [16, 8, 8], "ot": {"bank_size": 32, "warmup": 8, "refit_every": 2, "dim": 4}}
 TIME_KEYS = ("seconds", "images_per_second")
 NORM = ((0.5, 0.4, 0.3), (0.2, 0.25, 0.3))
 
 
-def make_generic(root: Path, videos: int = 8, frames: int = 3, seed: int = 0) -> Path:
-    """A generic real/fake folder: 40x36 noise faces, fakes with a bright square (learnable)."""
-    rng = np.random.default_rng(seed)
-    for label in ("real", "fake"):
-        for v in range(videos):
-            for k in range(frames):
-                img = rng.integers(60, 200, (40, 36, 3)).astype(np.uint8)
-                if label == "fake":
-                    img[10:20, 10:20] = 250
-                save_image(root / label / f"v{v}" / f"{k}.png", img)
-    return root
 
 
 @pytest.fixture(scope="module")

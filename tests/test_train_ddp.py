@@ -10,30 +10,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 import torch.multiprocessing as mp
 
 from acglab.data import load_dataset, save_split, split_by_video
-from acglab.data.images import save_image
+from synthetic_faces import make_generic
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY_MODEL = {"decoder_channels": [16, 8, 8], "ot": {"bank_size": 32, "warmup": 8, "refit_every": 2, "dim": 4}}
 WORLD = 2
 
 
-def make_generic(root: Path, videos: int = 8, frames: int = 3) -> Path:
-    """Real/fake noise faces; fakes carry a bright square."""
-    rng = np.random.default_rng(0)
-    for label in ("real", "fake"):
-        for v in range(videos):
-            for k in range(frames):
-                img = rng.integers(60, 200, (40, 36, 3)).astype(np.uint8)
-                if label == "fake":
-                    img[10:20, 10:20] = 250
-                save_image(root / label / f"v{v}" / f"{k}.png", img)
-    return root
 
 
 @pytest.fixture(scope="module")

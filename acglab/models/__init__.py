@@ -12,7 +12,7 @@ The ACG detector (thesis chapter 2): :func:`build_model` (:mod:`acglab.models.re
 """
 from __future__ import annotations
 
-import importlib
+from acglab.lazy import lazy_getattr
 
 _LAZY = {
     "build_model": "acglab.models.registry",
@@ -30,10 +30,4 @@ _LAZY = {
 
 __all__ = sorted(_LAZY)
 
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'acglab.models' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())

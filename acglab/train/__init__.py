@@ -18,7 +18,7 @@ Modules, in the order a run uses them:
 """
 from __future__ import annotations
 
-import importlib
+from acglab.lazy import lazy_getattr
 
 _LAZY = {
     "TrainConfig": "acglab.train.presets",
@@ -31,10 +31,4 @@ _LAZY = {
 
 __all__ = sorted(_LAZY)
 
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'acglab.train' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())

@@ -1,0 +1,21 @@
+"""A tiny learnable face folder for training tests (imported by the test modules)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from acglab.data.images import save_image
+
+
+def make_generic(root: Path, videos: int = 8, frames: int = 3, seed: int = 0) -> Path:
+    """A generic real/fake folder: 40x36 noise faces, fakes with a bright square (learnable)."""
+    rng = np.random.default_rng(seed)
+    for label in ("real", "fake"):
+        for v in range(videos):
+            for k in range(frames):
+                img = rng.integers(60, 200, (40, 36, 3)).astype(np.uint8)
+                if label == "fake":
+                    img[10:20, 10:20] = 250
+                save_image(root / label / f"v{v}" / f"{k}.png", img)
+    return root
