@@ -28,28 +28,18 @@ from acglab.train.data import FaceDataset
 from acglab.viz.detector_figures import (ablation_table_figure, central_range, explanation_grid_figure,
                                          feature_embedding_figure, read_training_log, roc_comparison_figure,
                                          training_curves_figure)
+from synthetic_faces import make_brighter_fakes
 
 IMG_SIZE = 64
 BACKBONE = "mobilenetv3_small_100"
 TINY = dict(decoder_channels=[16, 8, 4])
 
 
-def _write_faces(root, n_videos: int = 3, n_frames: int = 2, seed: int = 0):
-    """A generic real/fake layout ``root/{real,fake}/v<k>/<j>.png`` of 48x48 random images."""
-    from acglab.data.images import save_image
-
-    rng = np.random.default_rng(seed)
-    for name, shift in (("real", 0), ("fake", 40)):
-        for v in range(n_videos):
-            for j in range(n_frames):
-                img = np.clip(rng.integers(0, 200, (48, 48, 3)) + shift, 0, 255).astype(np.uint8)
-                save_image(root / name / f"v{v}" / f"{j:03d}.png", img)
-    return root
 
 
 @pytest.fixture(scope="module")
 def faces(tmp_path_factory):
-    root = _write_faces(tmp_path_factory.mktemp("faces") / "data")
+    root = make_brighter_fakes(tmp_path_factory.mktemp("faces") / "data", side=48)
     return root, load_dataset(root)
 
 

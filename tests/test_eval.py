@@ -27,29 +27,18 @@ from acglab.eval.evaluate import (
 )
 from acglab.eval.predict import batch_scores, predict_table
 from acglab.metrics import evaluate
+from synthetic_faces import make_brighter_fakes
 
 IMG_SIZE = 32
 BACKBONE = "resnet18"
 
 
-def _write_dataset(root, n_videos: int, n_frames: int, seed: int):
-    """A generic real/fake layout: ``root/{real,fake}/v<k>/<j>.png``, 40x40 random images
-    (fakes a little brighter, so the scores vary with the label)."""
-    from acglab.data.images import save_image
-
-    rng = np.random.default_rng(seed)
-    for lab, shift in (("real", 0), ("fake", 40)):
-        for v in range(n_videos):
-            for j in range(n_frames):
-                img = np.clip(rng.integers(0, 200, (40, 40, 3)) + shift, 0, 255).astype(np.uint8)
-                save_image(root / lab / f"v{v}" / f"{j:03d}.png", img)
-    return root
 
 
 @pytest.fixture(scope="module")
 def datasets(tmp_path_factory):
     base = tmp_path_factory.mktemp("evaldata")
-    return _write_dataset(base / "home", 5, 3, seed=0), _write_dataset(base / "other", 3, 2, seed=1)
+    return make_brighter_fakes(base / "home", 5, 3, seed=0), make_brighter_fakes(base / "other", 3, 2, seed=1)
 
 
 @pytest.fixture(scope="module")
