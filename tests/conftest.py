@@ -39,3 +39,16 @@ def celebdf_mini() -> Path:
 def _isolated_cache(tmp_path_factory, monkeypatch):
     """Keep generated caches out of the user's home during tests (one per session)."""
     monkeypatch.setenv("ACGLAB_CACHE", str(tmp_path_factory.getbasetemp() / "acglab-cache"))
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Tiny networks and OT problems run on one torch thread (no OpenMP spin-waiting on a busy
+    machine); the thread count is restored afterwards for the other tests. Modules opt in with
+    ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

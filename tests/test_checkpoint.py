@@ -17,12 +17,7 @@ SIZE = 48
 OT = {"bank_size": 16, "warmup": 8, "refit_every": 2, "dim": 4, "max_steps": 10, "samples": 1024}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 class Unlisted:

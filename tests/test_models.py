@@ -23,14 +23,7 @@ SMALL = "test_efficientnet"  # timm's 82k-parameter test network: stages of stri
 SIZE = 64
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """These networks and OT problems are tiny: one thread avoids OpenMP spin-waiting on a busy
-    machine (restored afterwards for the other tests)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.mark.parametrize("arch", ["acg", "acg-no-ot", "backbone"])

@@ -69,12 +69,7 @@ def without_time(history):
     return [{k: v for k, v in row.items() if k not in TIME_KEYS} for row in history]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # --- presets ------------------------------------------------------------------------------------
