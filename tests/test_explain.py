@@ -180,6 +180,10 @@ class TimmWrapped(nn.Module):
         ("resnet18", {"num_classes": 0}, "encoder.layer4"),
         ("resnet18", {"features_only": True}, "encoder.layer4"),
         ("mobilenetv3_small_100", {"features_only": True}, "encoder.blocks.5"),
+        ("resnet18", {"features_only": True, "out_indices": (0, 1, 2, 3)}, "encoder.layer3"),
+        ("resnet18", {"features_only": True, "out_indices": (0, 1, 2, 3), "feature_cls": "getter"}, "encoder.model.layer3"),
+        ("legacy_xception", {"features_only": True, "out_indices": (0, 1, 2, 3), "feature_cls": "getter"},
+         "encoder.model.block11.rep.7.pointwise"),  # timm names the pruned block12; last conv kept
         ("legacy_xception", {"num_classes": 0}, "encoder.conv4"),
     ],
 )

@@ -45,6 +45,42 @@ def test_forward_shapes_resnet18(arch):
     assert model.config["arch"] == arch and model.config["img_size"] == SIZE
 
 
+@pytest.mark.parametrize("arch", ["acg", "backbone"])
+def test_truncated_backbone_is_the_first_stages_of_the_full_one(arch):
+    torch.manual_seed(0)
+    full = build_model(arch, "resnet18", img_size=SIZE).eval()
+    cut = build_model(arch, "resnet18", img_size=SIZE, max_stride=16).eval()
+    assert cut.feature_dim == 256 and not any("layer4" in k for k in cut.state_dict())
+    assert sum(p.numel() for p in cut.encoder.parameters()) < 0.3 * sum(p.numel() for p in full.encoder.parameters())
+    # with the full network's weights, the truncated encoder returns its first four maps exactly
+    cut.encoder.load_state_dict({f"model.{k}": v for k, v in full.encoder.state_dict().items()
+                                 if not k.startswith("layer4")})
+    x = torch.randn(2, 3, SIZE, SIZE)
+    with torch.no_grad():
+        maps_full, maps_cut = full.encoder(x), cut.encoder(x)
+    assert len(maps_cut) == 4
+    for a, b in zip(maps_full[:4], maps_cut):
+        torch.testing.assert_close(a, b)
+    out = cut(x)
+    assert out.logits.shape == (2,) and out.features.shape == (2, 256)
+    assert build_model_from_config(json.loads(json.dumps(cut.config))).config["options"]["max_stride"] == 16
+    with pytest.raises(ModelConfigError, match="max_stride must be an integer >= 2"):
+        build_model(arch, "resnet18", max_stride=1)
+
+
+@pytest.mark.parametrize("backbone", [SMALL, "mobilenetv3_small_100"])
+def test_truncated_encoders_drop_the_deeper_layers(backbone):
+    """Networks whose timm feature wrapper keeps every block are pruned too: no weight left
+    without a gradient (DDP requires it) and fewer weights than the full encoder."""
+    full = build_model("acg-no-ot", backbone, img_size=SIZE)
+    cut = build_model("acg-no-ot", backbone, img_size=SIZE, max_stride=16).train()
+    assert cut.encoder.feature_info.reduction() == [2, 4, 8, 16]
+    assert sum(p.numel() for p in cut.encoder.parameters()) < sum(p.numel() for p in full.encoder.parameters())
+    out = cut(torch.randn(2, 3, SIZE, SIZE))
+    (out.logits.sum() + out.recon.sum() + sum(p.sum() for p in out.pooled)).backward()
+    assert [n for n, p in cut.named_parameters() if p.grad is None] == []
+
+
 def test_legacy_xception_builds_and_runs():
     model = build_model("acg", "legacy_xception", img_size=96).eval()
     with torch.no_grad():

@@ -73,8 +73,9 @@ def _architecture(backbone: nn.Module, model: nn.Module) -> str | None:
 
 def _submodule(module: nn.Module, name: str) -> tuple[str, nn.Module] | None:
     """``name`` inside ``module``, also as timm's feature wrappers store it (``a.b`` -> ``a_b``
-    in ``FeatureListNet``, under ``body.`` in ``FeatureHookNet``)."""
-    for cand in (name, name.replace(".", "_"), f"body.{name}"):
+    in ``FeatureListNet``, under ``body.`` in ``FeatureHookNet``, under ``model.`` in
+    ``FeatureGetterNet``, which truncated encoders use)."""
+    for cand in (name, name.replace(".", "_"), f"body.{name}", f"model.{name}"):
         try:
             return cand, module.get_submodule(cand)
         except AttributeError:
@@ -107,8 +108,11 @@ def gradcam_target_layer(model: nn.Module) -> tuple[str, nn.Module]:
     if found is not None:
         prefix, backbone = found
         info = backbone.feature_info
-        last = info[-1]["module"] if isinstance(info[-1], dict) else info.module_name()[-1]
-        name = LAYER_OVERRIDES.get(_architecture(backbone, model), last)
+        # FeatureInfo.module_name() lists the stages the encoder returns (a truncated encoder's
+        # out_indices); indexing FeatureInfo reaches every stage of the full network
+        last = info.module_name()[-1] if hasattr(info, "module_name") else info[-1]["module"]
+        truncated = type(backbone).__name__ == "FeatureGetterNet"  # the overrides name layers of full networks
+        name = last if truncated else LAYER_OVERRIDES.get(_architecture(backbone, model), last)
         layer = _submodule(backbone, name) or _submodule(backbone, last)
         if layer is not None:
             return (f"{prefix}.{layer[0]}" if prefix else layer[0]), layer[1]

@@ -12,7 +12,11 @@ ACG follows RECCE (Cao et al., CVPR 2022) with the thesis' geometric module adde
   the celebdf-mini crops, JPEG-smoothed), so 0.03 is about 15 times the data's own noise while
   staying a small perturbation. Each sample is noised with probability ``noise_prob`` (0.5, as
   in RECCE) and the result is clipped to the valid pixel range.
-- **Encoder**: a timm backbone (:mod:`acglab.models.backbone`); all its stages are computed.
+- **Encoder**: a timm backbone (:mod:`acglab.models.backbone`); all its stages are computed,
+  or only those of stride at most ``max_stride`` (a *truncated* backbone: a smaller receptive
+  field and far fewer weights; ``max_stride=16`` drops ResNet-18's last stage, 8.4 M of its
+  11.2 M parameters). Truncated networks look at local artefacts and overfit small training
+  sets less (Chai et al., "What makes fake images detectable?", ECCV 2020).
 - **Decoder** (eqs. 2.1, 2.2, 2.5): decodes the stride-16 encoder map (RECCE decodes Xception's
   block 4 output; timm's feature maps give the stride-16 map after block 11, also 728 channels)
   back to the image, :mod:`acglab.models.decoder`.
@@ -92,9 +96,10 @@ class ACGDetector(nn.Module):
 
     def __init__(self, backbone: str, pretrained=False, noise_std: float = DEFAULT_NOISE_STD,
                  noise_prob: float = DEFAULT_NOISE_PROB, drop_rate: float = DEFAULT_DROP_RATE,
-                 decoder_channels=DEFAULT_DECODER_CHANNELS, use_ot: bool = True, ot: dict | None = None):
+                 decoder_channels=DEFAULT_DECODER_CHANNELS, use_ot: bool = True, ot: dict | None = None,
+                 max_stride: int | None = None):
         super().__init__()
-        self.encoder = create_encoder(backbone, pretrained)
+        self.encoder = create_encoder(backbone, pretrained, max_stride)
         self.normalization = encoder_normalization(self.encoder)
         channels, reductions = self.encoder.feature_info.channels(), self.encoder.feature_info.reduction()
         self.mid_level = decoder_level(reductions)
@@ -125,9 +130,10 @@ class BackboneDetector(nn.Module):
     ``forward(x)`` returns :class:`ACGOutput` with ``recon=None`` and empty ``pooled``/``ot``.
     """
 
-    def __init__(self, backbone: str, pretrained=False, drop_rate: float = DEFAULT_DROP_RATE):
+    def __init__(self, backbone: str, pretrained=False, drop_rate: float = DEFAULT_DROP_RATE,
+                 max_stride: int | None = None):
         super().__init__()
-        self.encoder = create_encoder(backbone, pretrained)
+        self.encoder = create_encoder(backbone, pretrained, max_stride)
         self.normalization = encoder_normalization(self.encoder)
         self.feature_dim = self.encoder.feature_info.channels()[-1]
         self.head = FakeLogitHead(self.feature_dim, drop_rate)

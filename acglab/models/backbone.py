@@ -90,7 +90,7 @@ def read_backbone_weights(name: str, path) -> dict:
     return {k: v for k, v in state.items() if k in own}
 
 
-def create_encoder(name: str = DEFAULT_BACKBONE, pretrained=False, out_indices=None) -> nn.Module:
+def create_encoder(name: str = DEFAULT_BACKBONE, pretrained=False, max_stride: int | None = None) -> nn.Module:
     """A timm feature encoder: forward(x) returns a list of feature maps (B, C_k, H/r_k, W/r_k).
 
     Parameters
@@ -98,14 +98,16 @@ def create_encoder(name: str = DEFAULT_BACKBONE, pretrained=False, out_indices=N
     name : timm model name (``"legacy_xception"``, ``"resnet18"``, ``"mobilenetv3_small_100"``...).
     pretrained : ``False`` (random init), ``True`` (timm hub weights) or a path to a local file
         (see the module notes).
-    out_indices : stages to return (indices into the model's ``feature_info``); all when ``None``.
+    max_stride : keep only the stages of stride <= ``max_stride`` and drop the layers after them
+        (a truncated encoder, built with timm's ``feature_cls="getter"``, which prunes the
+        network with ``prune_intermediate_layers``); all stages when ``None``.
 
     The returned module has ``feature_info`` (``channels()``, ``reduction()``) and
     ``pretrained_cfg`` (input mean/std).
     """
     kwargs = {"features_only": True}
-    if out_indices is not None:
-        kwargs["out_indices"] = tuple(int(i) for i in out_indices)
+    if max_stride is not None:
+        kwargs.update(out_indices=truncated_stages(name, max_stride), feature_cls="getter")
     if pretrained is True:
         return _create(name, pretrained=True, **kwargs)
     if pretrained in (False, None):
@@ -116,6 +118,24 @@ def create_encoder(name: str = DEFAULT_BACKBONE, pretrained=False, out_indices=N
     encoder = _create(name, pretrained=True, pretrained_cfg_overlay={"state_dict": state}, **kwargs)
     encoder.pretrained_cfg.pop("state_dict", None)
     return encoder
+
+
+def truncated_stages(name: str, max_stride) -> tuple[int, ...]:
+    """Indices of the feature stages of ``name`` with stride <= ``max_stride``.
+
+    :class:`ModelConfigError` when ``max_stride`` is not an integer or keeps no stage, or when
+    timm cannot cut the network there.
+    """
+    strides = _create(name, pretrained=False, features_only=True).feature_info.reduction()
+    keep = tuple(i for i, r in enumerate(strides) if r <= max_stride) if type(max_stride) is int else ()
+    if not keep:
+        raise ModelConfigError(f"option max_stride must be an integer >= {min(strides)} for {name!r} "
+                               f"(its stage strides are {strides}), got {max_stride!r}")
+    cut = _create(name, pretrained=False, features_only=True, feature_cls="getter", out_indices=keep)
+    if cut.feature_info.reduction() != [strides[i] for i in keep]:
+        raise ModelConfigError(f"timm cannot cut {name!r} after its stride-{max_stride} stage "
+                               f"(got strides {cut.feature_info.reduction()}); use max_stride=None")
+    return keep
 
 
 def encoder_normalization(encoder: nn.Module) -> Normalization:

@@ -8,7 +8,8 @@ Architectures (:data:`ARCHS`):
 
 Options (defaults in brackets):
 
-- all: ``drop_rate`` [0.2] (dropout before the logit and before the decoder);
+- all: ``drop_rate`` [0.2] (dropout before the logit and before the decoder); ``max_stride``
+  [None = all] (keep only the backbone stages of stride <= ``max_stride``: a truncated backbone);
 - ACG: ``noise_std`` [0.03, pixel units], ``noise_prob`` [0.5], ``decoder_channels``
   [(256, 128, 64)];
 - ``"acg"``: ``ot`` [{}], a dict of :class:`~acglab.models.ot_module.OTOptions` fields. The
@@ -38,9 +39,9 @@ ARCHS = ("acg", "acg-no-ot", "backbone")
 MIN_IMG_SIZE = 32
 
 _ACG_DEFAULTS = {"noise_std": DEFAULT_NOISE_STD, "noise_prob": DEFAULT_NOISE_PROB, "drop_rate": DEFAULT_DROP_RATE,
-                 "decoder_channels": list(DEFAULT_DECODER_CHANNELS)}
+                 "decoder_channels": list(DEFAULT_DECODER_CHANNELS), "max_stride": None}
 _DEFAULTS = {"acg": {**_ACG_DEFAULTS, "ot": {}}, "acg-no-ot": dict(_ACG_DEFAULTS),
-             "backbone": {"drop_rate": DEFAULT_DROP_RATE}}
+             "backbone": {"drop_rate": DEFAULT_DROP_RATE, "max_stride": None}}
 
 
 def _number(options: dict, name: str, low: float, high: float, high_open: bool = False) -> float:
@@ -94,11 +95,11 @@ def build_model(arch: str = "acg", backbone: str = DEFAULT_BACKBONE, pretrained=
     if not isinstance(img_size, int) or isinstance(img_size, bool) or img_size < MIN_IMG_SIZE:
         raise ModelConfigError(f"img_size must be an integer >= {MIN_IMG_SIZE}, got {img_size!r}")
     if arch == "backbone":
-        model = BackboneDetector(backbone, pretrained, drop_rate=resolved["drop_rate"])
+        model = BackboneDetector(backbone, pretrained, drop_rate=resolved["drop_rate"], max_stride=resolved["max_stride"])
     else:
         model = ACGDetector(backbone, pretrained, noise_std=resolved["noise_std"], noise_prob=resolved["noise_prob"],
                             drop_rate=resolved["drop_rate"], decoder_channels=resolved["decoder_channels"],
-                            use_ot=arch == "acg", ot=resolved.get("ot"))
+                            use_ot=arch == "acg", ot=resolved.get("ot"), max_stride=resolved["max_stride"])
     model.config = {"arch": arch, "backbone": backbone, "img_size": int(img_size), "options": resolved}
     json.dumps(model.config)
     return model
