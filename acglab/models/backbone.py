@@ -108,6 +108,16 @@ def create_encoder(name: str = DEFAULT_BACKBONE, pretrained=False, max_stride: i
     kwargs = {"features_only": True}
     if max_stride is not None:
         kwargs.update(out_indices=truncated_stages(name, max_stride), feature_cls="getter")
+    encoder = _create_weighted(name, pretrained, **kwargs)
+    strides = encoder.feature_info.reduction()
+    if max_stride is not None and (len(strides) != len(kwargs["out_indices"]) or max(strides) > max_stride):
+        raise ModelConfigError(f"timm cannot cut {name!r} after its stride-{max_stride} stage "
+                               f"(got strides {strides}); use max_stride=None")
+    return encoder
+
+
+def _create_weighted(name: str, pretrained, **kwargs) -> nn.Module:
+    """``_create`` with the weights ``pretrained`` names (module notes)."""
     if pretrained is True:
         return _create(name, pretrained=True, **kwargs)
     if pretrained in (False, None):
@@ -123,18 +133,14 @@ def create_encoder(name: str = DEFAULT_BACKBONE, pretrained=False, max_stride: i
 def truncated_stages(name: str, max_stride) -> tuple[int, ...]:
     """Indices of the feature stages of ``name`` with stride <= ``max_stride``.
 
-    :class:`ModelConfigError` when ``max_stride`` is not an integer or keeps no stage, or when
-    timm cannot cut the network there.
+    :class:`ModelConfigError` when ``max_stride`` is not an integer or keeps no stage
+    (:func:`create_encoder` checks that timm cut the network there).
     """
     strides = _create(name, pretrained=False, features_only=True).feature_info.reduction()
     keep = tuple(i for i, r in enumerate(strides) if r <= max_stride) if type(max_stride) is int else ()
     if not keep:
         raise ModelConfigError(f"option max_stride must be an integer >= {min(strides)} for {name!r} "
                                f"(its stage strides are {strides}), got {max_stride!r}")
-    cut = _create(name, pretrained=False, features_only=True, feature_cls="getter", out_indices=keep)
-    if cut.feature_info.reduction() != [strides[i] for i in keep]:
-        raise ModelConfigError(f"timm cannot cut {name!r} after its stride-{max_stride} stage "
-                               f"(got strides {cut.feature_info.reduction()}); use max_stride=None")
     return keep
 
 

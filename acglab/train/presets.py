@@ -16,7 +16,7 @@ classification loss at 0.04. Two presets follow:
   seeds 0, 1, 2 (``benchmarks/RESULTS.md`` has the ablation). What was tried before this choice,
   same split: MobileNetV3-small at 128 px (0.67 +- 0.09 over three seeds; no better with 60
   epochs, 176 px inputs, random crops or self-blended fakes), the whole ResNet-18 (0.74 +- 0.02,
-  about 1.5x slower per step), self-blended fakes with the cut ResNet-18 (0.76, seed 0) and
+  about 1.15x slower per epoch in the shared-machine runs), self-blended fakes with the cut ResNet-18 (0.76, seed 0) and
   averaged weights (EMA, worse). Dropping the deepest stage removes three quarters of the
   weights, which from random init on 278 videos mostly memorise the training faces (truncated
   networks see local artefacts: Chai et al., ECCV 2020). For meaningful scores on new data give
