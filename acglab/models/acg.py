@@ -97,10 +97,10 @@ class ACGDetector(nn.Module):
     def __init__(self, backbone: str, pretrained=False, noise_std: float = DEFAULT_NOISE_STD,
                  noise_prob: float = DEFAULT_NOISE_PROB, drop_rate: float = DEFAULT_DROP_RATE,
                  decoder_channels=DEFAULT_DECODER_CHANNELS, use_ot: bool = True, ot: dict | None = None,
-                 max_stride: int | None = None):
+                 max_stride: int | None = None, normalization: Normalization | None = None):
         super().__init__()
         self.encoder = create_encoder(backbone, pretrained, max_stride)
-        self.normalization = encoder_normalization(self.encoder)
+        self.normalization = Normalization(*normalization) if normalization else encoder_normalization(self.encoder)
         channels, reductions = self.encoder.feature_info.channels(), self.encoder.feature_info.reduction()
         self.mid_level = decoder_level(reductions)
         self.noise_std, self.noise_prob = float(noise_std), float(noise_prob)
@@ -131,10 +131,10 @@ class BackboneDetector(nn.Module):
     """
 
     def __init__(self, backbone: str, pretrained=False, drop_rate: float = DEFAULT_DROP_RATE,
-                 max_stride: int | None = None):
+                 max_stride: int | None = None, normalization: Normalization | None = None):
         super().__init__()
         self.encoder = create_encoder(backbone, pretrained, max_stride)
-        self.normalization = encoder_normalization(self.encoder)
+        self.normalization = Normalization(*normalization) if normalization else encoder_normalization(self.encoder)
         self.feature_dim = self.encoder.feature_info.channels()[-1]
         self.head = FakeLogitHead(self.feature_dim, drop_rate)
 

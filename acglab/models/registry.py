@@ -16,9 +16,9 @@ Options (defaults in brackets):
   architectures without the OT module accept ``ot`` and ignore it, so one training
   configuration can drive all three.
 
-Every model gets ``.config`` = ``{"arch", "backbone", "img_size", "options"}`` (JSON-able, all
-options resolved, ``build_model_from_config(config)`` rebuilds it) and ``.normalization``
-(mean, std of its input, from timm's ``pretrained_cfg``). ``img_size`` is the side of the square
+Every model gets ``.config`` = ``{"arch", "backbone", "img_size", "options", "normalization"}``
+(JSON-able, all options resolved, ``build_model_from_config(config)`` rebuilds it) and
+``.normalization`` (mean, std of its input, from timm's ``pretrained_cfg`` or the weights' source). ``img_size`` is the side of the square
 input the data pipeline should produce; the networks accept other sizes too.
 """
 from __future__ import annotations
@@ -32,6 +32,7 @@ from acglab.models.acg import (DEFAULT_DROP_RATE, DEFAULT_NOISE_PROB, DEFAULT_NO
 from acglab.models.backbone import DEFAULT_BACKBONE
 from acglab.models.decoder import DEFAULT_DECODER_CHANNELS
 from acglab.models.errors import ModelConfigError
+from acglab.models.outputs import Normalization
 from acglab.models.ot_options import OTOptions
 
 ARCHS = ("acg", "acg-no-ot", "backbone")
@@ -84,9 +85,26 @@ def resolve_options(arch: str, options: dict) -> dict:
     return resolved
 
 
+def _normalization(value) -> Normalization | None:
+    """A :class:`Normalization` from ``{"mean": [3], "std": [3]}`` (``None`` passes through)."""
+    if value is None:
+        return None
+    try:
+        mean, std = (tuple(float(v) for v in value[k]) for k in ("mean", "std"))
+    except (KeyError, TypeError, ValueError):
+        mean = std = ()
+    if len(mean) != 3 or len(std) != 3 or not all(v > 0 for v in std):
+        raise ModelConfigError(f"normalization must be {{'mean': [3 numbers], 'std': [3 positive numbers]}}, "
+                               f"got {value!r}")
+    return Normalization(mean, std)
+
+
 def build_model(arch: str = "acg", backbone: str = DEFAULT_BACKBONE, pretrained=False, img_size: int = 299,
-                **options) -> nn.Module:
-    """Build a detector (module notes). ``pretrained``: False, True (timm hub) or a weights path.
+                normalization: dict | None = None, **options) -> nn.Module:
+    """Build a detector (module notes). ``pretrained``: False, True or ``"timm"`` (timm hub), a
+    registry source such as ``"imagenet-lite0"`` (:mod:`acglab.models.pretrained`) or a weights
+    path. ``normalization`` (``{"mean", "std"}``) overrides the input scaling the weights imply
+    (a rebuilt model takes it from its config).
 
     Raises :class:`~acglab.models.errors.ModelConfigError` for an unknown arch/backbone/option
     and :class:`~acglab.errors.CheckpointError` for a weights file that does not fit.
@@ -94,13 +112,17 @@ def build_model(arch: str = "acg", backbone: str = DEFAULT_BACKBONE, pretrained=
     resolved = resolve_options(arch, options)
     if not isinstance(img_size, int) or isinstance(img_size, bool) or img_size < MIN_IMG_SIZE:
         raise ModelConfigError(f"img_size must be an integer >= {MIN_IMG_SIZE}, got {img_size!r}")
+    norm = _normalization(normalization)
     if arch == "backbone":
-        model = BackboneDetector(backbone, pretrained, drop_rate=resolved["drop_rate"], max_stride=resolved["max_stride"])
+        model = BackboneDetector(backbone, pretrained, drop_rate=resolved["drop_rate"], max_stride=resolved["max_stride"],
+                                 normalization=norm)
     else:
         model = ACGDetector(backbone, pretrained, noise_std=resolved["noise_std"], noise_prob=resolved["noise_prob"],
                             drop_rate=resolved["drop_rate"], decoder_channels=resolved["decoder_channels"],
-                            use_ot=arch == "acg", ot=resolved.get("ot"), max_stride=resolved["max_stride"])
-    model.config = {"arch": arch, "backbone": backbone, "img_size": int(img_size), "options": resolved}
+                            use_ot=arch == "acg", ot=resolved.get("ot"), max_stride=resolved["max_stride"],
+                            normalization=norm)
+    model.config = {"arch": arch, "backbone": backbone, "img_size": int(img_size), "options": resolved,
+                    "normalization": {"mean": list(model.normalization.mean), "std": list(model.normalization.std)}}
     json.dumps(model.config)
     return model
 
@@ -110,4 +132,4 @@ def build_model_from_config(config: dict, pretrained=False) -> nn.Module:
     if not isinstance(config, dict) or not {"arch", "backbone", "img_size"} <= set(config):
         raise ModelConfigError("a model config needs the keys 'arch', 'backbone', 'img_size' and 'options'")
     return build_model(config["arch"], config["backbone"], pretrained, config["img_size"],
-                       **dict(config.get("options") or {}))
+                       normalization=config.get("normalization"), **dict(config.get("options") or {}))

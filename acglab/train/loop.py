@@ -61,6 +61,17 @@ def model_options(config: TrainConfig) -> dict:
     return options
 
 
+def parameter_groups(model: torch.nn.Module, lr: float, backbone_lr: float | None) -> list[dict]:
+    """Adam's parameter groups: one group at ``lr`` when ``backbone_lr`` is ``None``, otherwise
+    the backbone (``model.encoder``) at ``backbone_lr`` and every other weight at ``lr``."""
+    if backbone_lr is None:
+        return [{"params": list(model.parameters()), "lr": lr}]
+    encoder = list(model.encoder.parameters())
+    ids = {id(p) for p in encoder}
+    return [{"params": encoder, "lr": backbone_lr},
+            {"params": [p for p in model.parameters() if id(p) not in ids], "lr": lr}]
+
+
 class Trainer:
     """The objects of one run (model, optimizer, ...) and its :class:`Position`."""
 
@@ -73,7 +84,8 @@ class Trainer:
         self.model = build_model(c.arch, c.backbone, c.pretrained, c.img_size, **model_options(c)).to(ctx.device)
         if c.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=c.lr, weight_decay=c.weight_decay)
+        self.optimizer = torch.optim.Adam(parameter_groups(self.model, c.lr, c.backbone_lr), lr=c.lr,
+                                          weight_decay=c.weight_decay)
         self.scheduler = torch.optim.lr_scheduler.StepLR(self.optimizer, step_size=c.step_size, gamma=c.gamma)
         self.amp = (ctx.device.type == "cuda") if c.amp is None else bool(c.amp)
         self.amp_dtype = torch.float16 if ctx.device.type == "cuda" else torch.bfloat16

@@ -49,6 +49,9 @@ class TrainConfig:
         ``batch_size * world_size``).
     epochs : passes over the training part.
     lr, weight_decay : Adam's learning rate and (L2) weight decay.
+    backbone_lr : learning rate of the backbone's weights (``None``: ``lr`` for all weights); the
+        new layers (head, decoder, OT module) keep ``lr``. Pretrained backbones are usually
+        fine-tuned more gently than the layers trained from scratch.
     step_size, gamma : StepLR, stepped once per optimizer step: ``lr_t = lr * gamma ** (t // step_size)``.
     lambda_r, lambda_m : weights of the reconstruction and metric losses (thesis eq. 2.7).
     flood : flooding level ``b`` of the classification loss (``|L - b| + b``), or ``None``.
@@ -77,6 +80,7 @@ class TrainConfig:
     epochs: int = 20
     lr: float = 2e-4
     weight_decay: float = 1e-5
+    backbone_lr: float | None = None
     step_size: int = 22500
     gamma: float = 0.5
     lambda_r: float = 0.1
@@ -122,6 +126,20 @@ PRESETS: dict[str, TrainConfig] = {
     # ResNet-18 cut after its stride-16 stage (2.8 M of 11.2 M weights) at 128 px: the best
     # from-scratch detector of the CPU budgets measured (module notes)
     "quick": TrainConfig(
+        backbone="efficientnet_lite0",
+        pretrained="imagenet-lite0",
+        img_size=128,
+        batch_size=32,
+        epochs=10,
+        step_size=300,
+        gamma=0.5,
+        flood=None,
+        model_options={"decoder_channels": QUICK_DECODER_CHANNELS, "max_stride": 16},
+        num_workers=0,
+        checkpoint_every=50,
+        log_every=10,
+    ),
+    "quick-scratch": TrainConfig(
         backbone="resnet18",
         img_size=128,
         batch_size=32,
@@ -153,6 +171,7 @@ def check_config(config: TrainConfig) -> TrainConfig:
         (c.batch_size < 1, f"batch size must be at least 1, got {c.batch_size}"),
         (c.epochs < 1, f"epochs must be at least 1, got {c.epochs}"),
         (not c.lr > 0, f"learning rate must be positive, got {c.lr}"),
+        (c.backbone_lr is not None and not c.backbone_lr > 0, f"backbone learning rate must be positive, got {c.backbone_lr}"),
         (c.weight_decay < 0, f"weight decay must be non-negative, got {c.weight_decay}"),
         (c.step_size < 1, f"StepLR step size must be at least 1 step, got {c.step_size}"),
         (not 0 < c.gamma <= 1, f"StepLR gamma must lie in (0, 1], got {c.gamma}"),

@@ -1,0 +1,128 @@
+"""Ablation of the quick training preset: variants x seeds on one split, test scores every epoch.
+
+    python benchmarks/ablate_quick.py --data ../shared/data/celebdf-mini --split split.json \
+        --out runs/ablation --variants lite0-cut,lite0-whole --seeds 0,1,2 --threads 1
+
+Each (variant, seed) trains with ``acglab.train.train`` into ``OUT/VARIANT/seedS`` (an existing
+finished run is reused; an interrupted one resumes) and, after every epoch, scores the test part
+(video AUC, frame AUC, per-video scores kept in ``test_by_epoch.json``), so that any rule of
+choosing the checkpoint (best validation video or frame AUC, smoothed validation, a fixed epoch)
+can be compared afterwards against the test score it picks. ``--report`` prints, per variant,
+the mean test video AUC of the best-validation checkpoint over seeds with a bootstrap interval
+over test videos, and the paired interval of each variant against the first one.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+#: variants: changes to the quick preset (``TrainConfig.replace`` keywords)
+VARIANTS: dict[str, dict] = {
+    "lite0-cut": {},
+    "lite0-whole": {"model_options": {"max_stride": None}},
+    "lite0-cut-lr": {"lr": 1e-3, "backbone_lr": 2e-4},
+    "lite0-cut-blr": {"backbone_lr": 1e-4},
+    "lite0-cut-160": {"img_size": 160},
+    "tf-lite0-cut": {"backbone": "tf_efficientnet_lite0"},
+    "lite1-cut": {"backbone": "efficientnet_lite1", "pretrained": "imagenet-lite1"},
+    "lite2-cut": {"backbone": "efficientnet_lite2", "pretrained": "imagenet-lite2"},
+    "lite0-cut-crop": {"img_size": 144, "crop_size": 128},
+    "lite0-cut-sbi": {"synth_augment": True},
+    "acg-no-ot": {"arch": "acg-no-ot"},
+    "backbone": {"arch": "backbone"},
+    "scratch": {"__preset__": "quick-scratch"},
+}
+
+
+def variant_config(name: str, seed: int, epochs: int | None):
+    from acglab.train.presets import preset
+
+    changes = dict(VARIANTS[name])
+    base = changes.pop("__preset__", "quick")
+    config = preset(base)
+    if "model_options" in changes:
+        changes["model_options"] = {**config.model_options, **changes["model_options"]}
+    return config.replace(**changes, seed=seed, epochs=epochs)
+
+
+def run_one(name, seed, args, train_t, val_t, test_t):
+    import torch
+
+    from acglab.eval.evaluate import evaluate_model
+    from acglab.train import train
+    from acglab.train.data import select_frames
+
+    config = variant_config(name, seed, args.epochs)
+    run_dir = Path(args.out) / name / f"seed{seed}"
+    record = run_dir / "test_by_epoch.json"
+    if (run_dir / "summary.json").is_file() and record.is_file():
+        summary = json.loads((run_dir / "summary.json").read_text())
+        if summary.get("finished"):
+            return
+    epochs = json.loads(record.read_text()) if record.is_file() else []
+    per_epoch = max(1, len(select_frames(train_t, config.frames_per_video)) // config.batch_size)
+
+    def on_step(step, model):
+        if step % per_epoch:
+            return
+        was = model.training
+        ev = evaluate_model(model, test_t, batch_size=64, device="cpu", progress=False)
+        model.train(was)
+        table = ev.table
+        videos = [s.video for s in table]
+        by_video = {}
+        for v, s, y in zip(videos, ev.scores, table.labels):
+            by_video.setdefault(v, [[], int(y)])[0].append(float(s))
+        epochs.append({"epoch": step // per_epoch, "step": step,
+                       "video_auc": float(ev.report["video"]["auc"]), "frame_auc": float(ev.report["frame"]["auc"]),
+                       "video_scores": {v: [sum(s) / len(s), y] for v, (s, y) in by_video.items()}})
+        tmp = record.with_suffix(".tmp")
+        tmp.write_text(json.dumps(epochs))
+        os.replace(tmp, record)
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    torch.manual_seed(seed)
+    summary = train(config, train_t, val_t, run_dir, resume=(run_dir / "last.pt").is_file(), device="cpu",
+                    data_root=args.data, progress=False, on_step=on_step)
+    print(f"{name} seed {seed}: {time.perf_counter() - t0:.0f} s, best {summary['best']}", flush=True)
+
+
+def load(args):
+    from acglab.data import load_dataset, load_split
+
+    table = load_dataset(args.data)
+    split = load_split(args.split)
+    return table.subset(split.train), table.subset(split.val), table.subset(split.test)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", required=True)
+    p.add_argument("--split", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--variants", default="lite0-cut")
+    p.add_argument("--seeds", default="0,1,2")
+    p.add_argument("--epochs", type=int, default=None)
+    p.add_argument("--threads", type=int, default=None)
+    args = p.parse_args(argv)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    unknown = [v for v in args.variants.split(",") if v not in VARIANTS]
+    if unknown:
+        p.error(f"unknown variants {unknown}; known: {', '.join(VARIANTS)}")
+    train_t, val_t, test_t = load(args)
+    for name in args.variants.split(","):
+        for seed in (int(s) for s in args.seeds.split(",")):
+            run_one(name, seed, args, train_t, val_t, test_t)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
