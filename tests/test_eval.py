@@ -7,6 +7,7 @@ means computed here; the evaluated part holds exactly the split's videos.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from collections import defaultdict
 
 import numpy as np
@@ -290,3 +291,20 @@ def test_celebdf_mini_test_part_of_a_target_split_and_refusal_of_a_video_split(c
                         "--json", out2, "--device", "cpu")
     assert code == 2 and "target identities" in err and err.count("\n") == 1
     assert not out2.parent.exists()
+
+
+def test_one_class_folder_reports_acc_and_says_auc_is_undefined(datasets, checkpoint, tmp_path, capsys):
+    import shutil
+
+    home, _ = datasets
+    only_fake = tmp_path / "only-fake"
+    shutil.copytree(Path(home) / "fake", only_fake / "fake")
+    out = tmp_path / "one.json"
+    code, stdout, err = _run(capsys, "eval", "--checkpoint", checkpoint, "--data", only_fake, "--json", out,
+                             "--device", "cpu", "--roc", tmp_path / "roc.html")
+    assert code == 0, err
+    assert err.count("\n") == 1 and "all fake" in err and "AUC and EER are undefined" in err
+    assert "AUC n/a" in stdout and "ACC " in stdout
+    report = json.loads(out.read_text())
+    assert report["frame"]["auc"] is None and 0.0 <= report["frame"]["acc"] <= 1.0
+    assert report["files"]["roc"] is None and not (tmp_path / "roc.html").exists()

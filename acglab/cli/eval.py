@@ -43,7 +43,9 @@ def summary_line(report: dict, out) -> str:
     """``frames: ACC 0.912, AUC 0.953, EER 9.8% (1985); videos: ... (397) -> out``."""
     def level(name, n):
         m = report[name]
-        return f"ACC {m['acc']:.3f}, AUC {m['auc']:.3f}, EER {100 * m['eer']:.1f}% ({n})"
+        auc = "n/a" if m["auc"] is None or m["auc"] != m["auc"] else f"{m['auc']:.3f}"
+        eer = "n/a" if m["eer"] is None or m["eer"] != m["eer"] else f"{100 * m['eer']:.1f}%"
+        return f"ACC {m['acc']:.3f}, AUC {auc}, EER {eer} ({n})"
 
     parts = [f"frames: {level('frame', report['n_frames'])}"]
     if report.get("video"):
@@ -53,7 +55,7 @@ def summary_line(report: dict, out) -> str:
 
 def handle_eval(args) -> int:
     from acglab.data import load_dataset, load_split
-    from acglab.eval.evaluate import check_output_paths, evaluate_model, select_part, write_report
+    from acglab.eval.evaluate import check_output_paths, evaluate_model, one_class_note, select_part, write_report
     from acglab.eval.predict import require_frames
     from acglab.models.checkpoint import load_checkpoint, model_from_checkpoint
     from acglab.train.distributed import resolve_device
@@ -69,6 +71,9 @@ def handle_eval(args) -> int:
     split = load_split(args.split) if args.split else None
     selected = select_part(table, split, part, allow_leaky=args.allow_leaky_split)
     require_frames(selected)
+    note = one_class_note(selected)
+    if note:
+        print(f"acglab: note: {note}", file=sys.stderr)
     checkpoint = load_checkpoint(args.checkpoint, map_location="cpu")
     model = model_from_checkpoint(checkpoint, map_location="cpu")
     evaluation = evaluate_model(
@@ -88,7 +93,7 @@ def handle_eval(args) -> int:
     }
     written = write_report(args.json, evaluation, info, roc_path=args.roc, name=Path(args.checkpoint).stem)
     roc = written["files"]["roc"]
-    if args.roc and roc != str(args.roc):
+    if args.roc and roc is not None and roc != str(args.roc):
         print(f"acglab: note: PNG export needs kaleido and a Chrome/Chromium browser; ROC written as {roc}",
               file=sys.stderr)
     print(summary_line(evaluation.report, args.json))

@@ -208,6 +208,18 @@ def write_roc(path, fig) -> Path:
     return atomic_write(path, lambda tmp: fig.write_html(str(tmp), include_plotlyjs="cdn"))
 
 
+def one_class_note(table: SampleTable) -> str | None:
+    """A one-line note when ``table`` holds one class only (AUC and EER undefined), else ``None``."""
+    from acglab.data.samples import FAKE
+
+    labels = set(table.labels)
+    if len(labels) != 1:
+        return None
+    only = "fake" if FAKE in labels else "real"
+    return (f"the evaluated faces are all {only} ({len(table)} frames): AUC and EER are undefined and no ROC curve "
+            f"is drawn; ACC is the share scored {only}")
+
+
 def write_report(json_path, evaluation: Evaluation, info: dict | None = None, roc_path=None, name: str = "") -> dict:
     """Write the scores CSV, the ROC figure (given ``roc_path``) and, last, the metrics JSON.
 
@@ -221,7 +233,7 @@ def write_report(json_path, evaluation: Evaluation, info: dict | None = None, ro
     csv_path = scores_csv_path(json_path)
     csv_text = scores_csv_text(evaluation.table, evaluation.scores)
     fig = None
-    if roc_path is not None:
+    if roc_path is not None and len(set(evaluation.table.labels)) > 1:  # no ROC curve with one class
         table = evaluation.table
         fig = roc_figure(table.labels, np.asarray(evaluation.scores, dtype=np.float64), [s.video for s in table], name=name)
     atomic_write(csv_path, lambda tmp: tmp.write_text(csv_text))

@@ -136,6 +136,7 @@ PRESETS: dict[str, TrainConfig] = {
         flood=None,
         model_options={"decoder_channels": QUICK_DECODER_CHANNELS, "max_stride": 16},
         num_workers=0,
+        channels_last=True,
         checkpoint_every=50,
         log_every=10,
     ),

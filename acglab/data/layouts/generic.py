@@ -52,14 +52,17 @@ def _scan_label_folder(folder: Path) -> list[tuple[str, str, int | None]]:
 
 
 def load(root: Path) -> SampleTable:
-    """All samples of a generic real/fake layout; the dataset name is the folder's name."""
+    """All samples of a generic real/fake layout; the dataset name is the folder's name.
+
+    A folder with only ``real/`` or only ``fake/`` loads (a one-class evaluation set: ACC is
+    defined, AUC and EER are not); training refuses it (:func:`acglab.train.data.check_training_table`)."""
     parts = _part_folders(root)
     bases = [(p + "/", root / p) for p in parts] if parts else [("", root)]
     samples: list[Sample] = []
     for prefix, base in bases:
         missing = [lab + "/" for lab in LABEL_FOLDERS if not (base / lab).is_dir()]
-        if missing and not parts:
-            raise DataLayoutError(f"real/fake layout at {root} lacks {', '.join(missing)}")
+        if len(missing) == len(LABEL_FOLDERS) and not parts:
+            raise DataLayoutError(f"real/fake layout at {root} lacks {' and '.join(missing)}")
         for lab, label in LABEL_FOLDERS.items():
             if not (base / lab).is_dir():
                 continue
