@@ -193,3 +193,17 @@ def test_backbone_learning_rate_groups():
     ids = [id(p) for p in enc["params"] + rest["params"]]
     assert sorted(ids) == sorted(id(p) for p in model.parameters()) and len(set(ids)) == len(ids)
     assert {id(p) for p in enc["params"]} == {id(p) for p in model.encoder.parameters()}
+
+
+def test_offline_hub_weights_fail_with_one_line(monkeypatch):
+    import timm
+
+    def offline(*args, **kwargs):
+        if kwargs.get("pretrained"):
+            raise OSError("<urlopen error [Errno -2] Name or service not known>")
+        return real(*args, **kwargs)
+
+    real = timm.create_model
+    monkeypatch.setattr(timm, "create_model", offline)
+    with pytest.raises(ModelConfigError, match=r"cannot fetch timm's pretrained weights of 'resnet18' .*--pretrained none"):
+        create_encoder("resnet18", True)

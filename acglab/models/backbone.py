@@ -130,7 +130,13 @@ def create_classifier(name: str, pretrained=False) -> nn.Module:
 def _create_weighted(name: str, pretrained, **kwargs) -> nn.Module:
     """``_create`` with the weights ``pretrained`` names (module notes)."""
     if pretrained is True or pretrained == HUB:
-        return _create(name, pretrained=True, **kwargs)
+        try:
+            return _create(name, pretrained=True, **kwargs)
+        except OSError as err:  # no network, hub refused, interrupted download
+            reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise ModelConfigError(f"cannot fetch timm's pretrained weights of {name!r} ({reason}): go online once "
+                                   f"(they are cached), or use --pretrained PATH (a local weights file) or "
+                                   f"--pretrained none") from None
     if pretrained in (False, None):
         return _create(name, pretrained=False, **kwargs)
     if not isinstance(pretrained, (str, os.PathLike)):

@@ -122,7 +122,9 @@ class TrainConfig:
 QUICK_DECODER_CHANNELS = [128, 64, 32]
 
 PRESETS: dict[str, TrainConfig] = {
-    "full": TrainConfig(),
+    # the thesis setting: ImageNet Xception (timm's hub weights) at 299 px; on CUDA, mixed
+    # precision (amp=None) and channels-last convolutions
+    "full": TrainConfig(pretrained=True, channels_last=True),
     # ResNet-18 cut after its stride-16 stage (2.8 M of 11.2 M weights) at 128 px: the best
     # from-scratch detector of the CPU budgets measured (module notes)
     "quick": TrainConfig(
