@@ -92,6 +92,94 @@ def run_one(name, seed, args, train_t, val_t, test_t):
     print(f"{name} seed {seed}: {time.perf_counter() - t0:.0f} s, best {summary['best']}", flush=True)
 
 
+RULES = ("val video AUC", "val frame AUC", "val video AUC, 3-epoch mean", "last epoch")
+
+
+def _read_run(run_dir: Path):
+    """Per-epoch validation rows (log.csv) and test records of one finished run, or None."""
+    import csv
+
+    record, log = run_dir / "test_by_epoch.json", run_dir / "log.csv"
+    if not (record.is_file() and log.is_file()):
+        return None
+    rows = {int(r["epoch"]): r for r in csv.DictReader(log.open())}
+    tests = {r["epoch"]: r for r in json.loads(record.read_text())}
+    epochs = sorted(set(rows) & set(tests))
+    return [(e, float(rows[e]["val_video_auc"]), float(rows[e]["val_frame_auc"]), tests[e]) for e in epochs]
+
+
+def choose(run, rule: str):
+    """The epoch record ``rule`` picks (ties: the earliest, as best.pt keeps the first best)."""
+    import numpy as np
+
+    if rule == "last epoch":
+        return run[-1]
+    if rule == "val video AUC":
+        values = [r[1] for r in run]
+    elif rule == "val frame AUC":
+        values = [r[2] for r in run]
+    else:
+        v = np.array([r[1] for r in run])
+        values = [v[max(0, i - 2):i + 1].mean() for i in range(len(v))]
+    return run[int(np.argmax(values))]
+
+
+def _scores(test_record, videos):
+    return [test_record["video_scores"][v][0] for v in videos]
+
+
+def report(out: Path, variants: list[str], reference: str | None) -> None:
+    """Per variant: the test video AUC each checkpoint rule picks (mean over seeds, bootstrap
+    interval over test videos) and the paired interval against ``reference``."""
+    import numpy as np
+
+    from acglab.metrics.bootstrap import auc_interval, paired_auc_interval
+
+    runs = {}
+    for name in variants:
+        seeds = sorted((out / name).glob("seed*"))
+        found = {d.name: r for d in seeds if (r := _read_run(d))}
+        if found:
+            runs[name] = found
+    if not runs:
+        print("no finished runs")
+        return
+    any_run = next(iter(next(iter(runs.values())).values()))
+    videos = sorted(any_run[0][3]["video_scores"])
+    labels = np.array([any_run[0][3]["video_scores"][v][1] for v in videos])
+    for rule in RULES:
+        print(f"\n## checkpoint chosen by {rule}")
+        print("| variant | seeds | epochs | test video AUC per seed | mean [95% CI] | paired vs " + (reference or "-") + " |")
+        print("|---|---|---|---|---|---|")
+        picked = {}
+        for name, found in runs.items():
+            recs = {seed: choose(run, rule) for seed, run in found.items()}
+            picked[name] = recs
+            scores = np.array([_scores(r[3], videos) for r in recs.values()])
+            ci = auc_interval(labels, scores)
+            paired = "-"
+            if reference in picked and name != reference:
+                common = sorted(set(recs) & set(picked[reference]))
+                if common:
+                    a = np.array([_scores(recs[s][3], videos) for s in common])
+                    b = np.array([_scores(picked[reference][s][3], videos) for s in common])
+                    paired = f"{paired_auc_interval(labels, a, b)} ({len(common)} seeds)"
+            per_seed = ", ".join(f"{r[3]['video_auc']:.3f} (ep {r[0]})" for r in recs.values())
+            print(f"| {name} | {len(recs)} | {len(next(iter(found.values())))} | {per_seed} | {ci} | {paired} |")
+    print("\n## how validation tracks test (Spearman over epochs, mean over runs)")
+    from scipy.stats import spearmanr
+
+    for name, found in runs.items():
+        rho_v, rho_f = [], []
+        for run in found.values():
+            t = [r[3]["video_auc"] for r in run]
+            if len(run) > 2:
+                rho_v.append(spearmanr([r[1] for r in run], t).statistic)
+                rho_f.append(spearmanr([r[2] for r in run], t).statistic)
+        if rho_v:
+            print(f"{name}: val video AUC {np.nanmean(rho_v):+.2f}, val frame AUC {np.nanmean(rho_f):+.2f}")
+
+
 def load(args):
     from acglab.data import load_dataset, load_split
 
@@ -102,14 +190,19 @@ def load(args):
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data", required=True)
-    p.add_argument("--split", required=True)
+    p.add_argument("--data")
+    p.add_argument("--split")
     p.add_argument("--out", required=True)
     p.add_argument("--variants", default="lite0-cut")
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--report", action="store_true", help="print the tables of the finished runs; train nothing")
+    p.add_argument("--reference", default=None, help="variant the paired intervals compare against")
     args = p.parse_args(argv)
+    if args.report:
+        report(Path(args.out), args.variants.split(","), args.reference)
+        return 0
     if args.threads:
         import torch
 

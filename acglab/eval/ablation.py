@@ -215,3 +215,38 @@ def ablation_rows(results: list[ArmResult]) -> list[dict]:
         row["steps"], row["source"] = r.steps, r.source
         rows.append(row)
     return rows
+
+
+def ablation_intervals(results: list[ArmResult], reference: str = "backbone", n_boot: int = 2000,
+                       seed: int = 0) -> list[dict]:
+    """Video AUC of each arm with its bootstrap interval over the test videos, and the paired
+    interval of its difference to the ``reference`` arm (:mod:`acglab.metrics.bootstrap`).
+
+    Every arm needs its per-frame test scores (``ArmResult.scores``) on the same test videos.
+    Returns one dict per arm: ``arm``, ``name``, ``video_auc``, ``ci`` (low, high) and, for the
+    arms other than the reference, ``diff`` (A - reference) and ``diff_ci``.
+    """
+    from acglab.metrics import video_scores
+    from acglab.metrics.bootstrap import auc_interval, paired_auc_interval
+
+    per_video = {}
+    for r in results:
+        if r.scores is None:
+            raise AcglabError(f"arm {r.arm!r} has no per-frame test scores (test.scores.csv); evaluate it again "
+                              f"with `acglab eval`")
+        labels, scores, videos = video_scores(r.labels, r.scores, r.videos)
+        per_video[r.arm] = dict(zip(videos, zip(labels, scores)))
+    common = sorted(set.intersection(*(set(v) for v in per_video.values())))
+    if not common:
+        raise AcglabError("the arms were scored on different test videos; evaluate them on the same test part")
+    labels = np.array([per_video[results[0].arm][v][0] for v in common])
+    vectors = {arm: np.array([d[v][1] for v in common]) for arm, d in per_video.items()}
+    rows = []
+    for r in results:
+        ci = auc_interval(labels, vectors[r.arm], n_boot=n_boot, seed=seed)
+        row = {"arm": r.arm, "name": r.name, "video_auc": ci.estimate, "ci": (ci.low, ci.high), "n_videos": len(common)}
+        if r.arm != reference and reference in vectors:
+            d = paired_auc_interval(labels, vectors[r.arm], vectors[reference], n_boot=n_boot, seed=seed)
+            row["diff"], row["diff_ci"] = d.estimate, (d.low, d.high)
+        rows.append(row)
+    return rows

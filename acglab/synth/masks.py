@@ -1,4 +1,4 @@
-"""Blending masks built from five facial landmarks.
+"""Blending masks built from five (or dlib's 68) facial landmarks.
 
 A forgery pastes a face region from a *source* image into a *target* image; the region is a
 mask derived from the target's landmarks (eyes, nose, mouth corners). Following Self-Blended
@@ -7,31 +7,39 @@ fixed boundary:
 
 1. a face region: the convex hull of the landmarks plus points extended towards the brows,
    cheeks and chin (:func:`face_hull_mask`), or an ellipse fitted to them (:func:`face_ellipse_mask`);
+   with dlib's 68 points (:mod:`acglab.faces.landmarks68`) the hull is SBI's, that of all 68
+   points, optionally extended over the forehead (:func:`forehead_points`);
 2. a random elastic deformation of its outline (:func:`elastic_deform`);
 3. a random erosion or dilation (:func:`erode_or_dilate`);
 4. a Gaussian blur for a soft edge (:func:`soften`).
 
 All sizes scale with the face (:func:`face_scale`), so the same settings work on a 25-pixel
-thumbnail and on a 512-pixel portrait. Masks are ``(H, W)`` arrays: uint8 0/1 when binary,
-float32 in ``[0, 1]`` when soft.
+thumbnail and on a 512-pixel portrait. Landmarks are ``(5, 2)`` or ``(68, 2)`` arrays; sizes,
+axes and the ellipse use the five points (the 68 reduced by
+:func:`~acglab.faces.landmarks68.five_from_68`). Masks are ``(H, W)`` arrays: uint8 0/1 when
+binary, float32 in ``[0, 1]`` when soft.
 """
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
-from acglab.synth.inputs import as_landmarks
+from acglab.synth.inputs import as_landmarks, five_points
+
+#: SBI's forehead extension of the 68-point hull: with probability 1/2 the brows are moved up
+#: by a fraction drawn uniformly from this range of the brow-to-chin distance
+FOREHEAD = (0.0, 0.3)
 
 
 def face_axes(landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float, float]:
-    """The face frame of five landmarks.
+    """The face frame of five landmarks (of :func:`~acglab.synth.inputs.five_points` for 68).
 
     Returns ``(eye_center, mouth_center, right, up, iod, eye_mouth)``: the two centres ``(2,)``,
     the unit vector from the left to the right eye, the unit vector from the mouth towards the
     eyes, the inter-ocular distance ``|e_r - e_l|`` and the eye-to-mouth distance
     ``|c_eye - c_mouth|``.
     """
-    le, re, _, ml, mr = landmarks
+    le, re, _, ml, mr = five_points(landmarks)
     eye_c, mouth_c = (le + re) / 2, (ml + mr) / 2
     iod = float(np.linalg.norm(re - le))
     right = (re - le) / max(iod, 1e-9)
@@ -49,14 +57,15 @@ def face_scale(landmarks) -> float:
 
 
 def face_outline_points(landmarks, *, brow: float = 0.45, chin: float = 0.7, width: float = 0.55) -> np.ndarray:
-    """The five landmarks plus eight points that extend them to the face region, ``(13, 2)``.
+    """The five landmarks plus eight points that extend them to the face region, ``(13, 2)``
+    (for 68 points, those of their :func:`~acglab.synth.inputs.five_points`).
 
     With ``d`` the eye-to-mouth distance, ``u`` the unit vector towards the eyes and ``r`` the
     unit vector towards the right eye, the added points are the brows ``e ± width·iod·r + brow·d·u``
     (``e`` each eye), the cheeks beside the eyes and the mouth, and the chin
     ``c_mouth - chin·d·u``. The convex hull of the result covers brows to chin, cheek to cheek.
     """
-    pts = np.asarray(landmarks, dtype=np.float64)
+    pts = five_points(landmarks)
     le, re, _, ml, mr = pts
     _, mouth_c, r, u, iod, d = face_axes(pts)
     w = width * iod
@@ -73,22 +82,61 @@ def face_outline_points(landmarks, *, brow: float = 0.45, chin: float = 0.7, wid
     return np.vstack([pts, np.array(extra)])
 
 
-def face_hull_mask(shape: tuple[int, ...], landmarks, **outline) -> np.ndarray:
-    """Binary ``(H, W)`` uint8 mask of the convex hull of :func:`face_outline_points`."""
-    pts = as_landmarks(landmarks, shape)
-    hull = cv2.convexHull(np.round(face_outline_points(pts, **outline) * 16).astype(np.int32))
+def forehead_points(landmarks, amount: float) -> np.ndarray:
+    """dlib's 68 points plus their brows moved up over the forehead, ``(78, 2)``.
+
+    SBI's hull stops at the brows; to cover the forehead too the ten brow points 17-26 are
+    copied and moved by ``amount·D`` along the face's up vector ``u`` (mouth towards eyes, see
+    :func:`face_axes`), with ``D`` the distance from the brow centre (mean of 17-26) to the chin
+    (point 8). ``amount = 0`` adds the brows unchanged, so the hull is that of the 68 points.
+    """
+    pts = np.asarray(landmarks, dtype=np.float64)
+    if pts.shape != (68, 2):
+        raise ValueError(f"forehead_points needs (68, 2) landmarks, got shape {pts.shape}")
+    if not amount >= 0:
+        raise ValueError(f"amount must be >= 0, got {amount}")
+    brows = pts[17:27]
+    _, _, _, up, _, _ = face_axes(pts)
+    reach = float(np.linalg.norm(brows.mean(axis=0) - pts[8]))
+    return np.vstack([pts, brows + float(amount) * reach * up])
+
+
+def draw_forehead(rng: np.random.Generator) -> float:
+    """SBI's random forehead extension for :func:`forehead_points`: 0 with probability 1/2,
+    otherwise ``Uniform(FOREHEAD)`` (one or two draws from ``rng``)."""
+    return float(rng.uniform(*FOREHEAD)) if rng.random() < 0.5 else 0.0
+
+
+def face_hull_mask(shape: tuple[int, ...], landmarks, *, forehead: float = 0.0, **outline) -> np.ndarray:
+    """Binary ``(H, W)`` uint8 mask of a convex face hull.
+
+    Five landmarks: the hull of :func:`face_outline_points` (``outline`` are its options).
+    68 landmarks: SBI's mask, the hull of all 68 points, extended over the forehead by
+    ``forehead`` (a fraction of the brow-to-chin distance, :func:`forehead_points`); the
+    image clips it. ``forehead`` needs 68 points and ``outline`` five (``ValueError`` otherwise).
+    """
+    pts = as_landmarks(landmarks, shape, allow68=True)
+    if len(pts) == 68:
+        if outline:
+            raise ValueError(f"outline options {sorted(outline)} apply to five landmarks, not 68")
+        region = forehead_points(pts, forehead)
+    else:
+        if forehead:
+            raise ValueError("forehead applies to 68 landmarks; five extend by the outline options")
+        region = face_outline_points(pts, **outline)
+    hull = cv2.convexHull(np.round(region * 16).astype(np.int32))
     mask = np.zeros(shape[:2], np.uint8)
     cv2.fillConvexPoly(mask, hull, 1, lineType=cv2.LINE_8, shift=4)
     return mask
 
 
 def face_ellipse_mask(shape: tuple[int, ...], landmarks, *, height: float = 1.1, width: float = 0.95) -> np.ndarray:
-    """Binary ``(H, W)`` uint8 mask of an ellipse fitted to the landmarks.
+    """Binary ``(H, W)`` uint8 mask of an ellipse fitted to the (five) landmarks.
 
     Centre ``c_mouth + 0.4·d·u`` (between brows and chin), semi-axes ``height·d`` along ``u``
     and ``width·iod`` along ``r``, rotated with the eye line (notation of :func:`face_outline_points`).
     """
-    pts = as_landmarks(landmarks, shape)
+    pts = as_landmarks(landmarks, shape, allow68=True)
     _, mouth_c, r, u, iod, d = face_axes(pts)
     center = mouth_c + 0.4 * d * u
     angle = float(np.degrees(np.arctan2(r[1], r[0])))
@@ -158,14 +206,15 @@ def random_face_mask(
     ``kind`` is ``"hull"`` or ``"ellipse"`` (random when ``None``). With ``s`` = :func:`face_scale`,
     the outline is deformed by up to ``deform·s`` pixels (smoothness ``0.25·s``), eroded or
     dilated by a radius drawn from ``0..morph·s``, then blurred with ``σ ~ Uniform(blur)·s``.
-    A deformation that would empty the mask is skipped.
+    A deformation that would empty the mask is skipped. With 68 landmarks the hull is SBI's,
+    extended over the forehead as :func:`draw_forehead` draws.
     """
-    pts = as_landmarks(landmarks, shape)
+    pts = as_landmarks(landmarks, shape, allow68=True)
     s = face_scale(pts)
     if kind is None:
         kind = ("hull", "ellipse")[int(rng.integers(2))]
     if kind == "hull":
-        base = face_hull_mask(shape, pts)
+        base = face_hull_mask(shape, pts, forehead=draw_forehead(rng) if len(pts) == 68 else 0.0)
     elif kind == "ellipse":
         base = face_ellipse_mask(shape, pts)
     else:

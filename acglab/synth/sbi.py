@@ -19,7 +19,15 @@ from acglab.synth.align import warp_image
 from acglab.synth.blend import alpha_blend
 from acglab.synth.inputs import as_landmarks, as_rgb_image
 from acglab.synth.jitter import jitter_colors, jitter_frequency, random_similarity
-from acglab.synth.masks import elastic_deform, erode_or_dilate, face_ellipse_mask, face_hull_mask, face_scale, soften
+from acglab.synth.masks import (
+    draw_forehead,
+    elastic_deform,
+    erode_or_dilate,
+    face_ellipse_mask,
+    face_hull_mask,
+    face_scale,
+    soften,
+)
 
 #: blend ratios of SBI's ``dynamic_blend`` (full-strength blends are the most frequent)
 BLEND_RATIOS = (0.25, 0.5, 0.75, 1.0, 1.0, 1.0)
@@ -35,9 +43,19 @@ def self_blend(image, landmarks, rng: np.random.Generator, *, blend_ratios=BLEND
     is ``m·x_s + (1 - m)·x``. Only the source is altered, so the fake equals the image wherever
     ``m = 0``.
 
+    The face mask depends on the landmarks. Five (MTCNN's): with probability 1/2 each, the hull
+    of the landmarks extended to brows, cheeks and chin, or an ellipse fitted to them
+    (:func:`~acglab.synth.masks.face_hull_mask`, :func:`~acglab.synth.masks.face_ellipse_mask`).
+    68 (dlib's, :func:`acglab.faces.landmarks68.landmarks68`): SBI's mask, the convex hull of all
+    68 points, with probability 1/2 extended over the forehead by moving the brows up by
+    ``Uniform(0, 0.3)`` of the brow-to-chin distance (:func:`~acglab.synth.masks.draw_forehead`).
+    Sizes (shift of the mask, deformation, erosion, blur) scale with the face measured on the
+    five points (the 68 reduced by :func:`~acglab.faces.landmarks68.five_from_68`).
+
     Parameters
     ----------
-    image : uint8 ``(H, W, 3)`` RGB; landmarks : ``(5, 2)`` in it; rng : fixes every random choice.
+    image : uint8 ``(H, W, 3)`` RGB; landmarks : ``(5, 2)`` or ``(68, 2)`` in it; rng : fixes
+    every random choice.
 
     Returns
     -------
@@ -48,10 +66,13 @@ def self_blend(image, landmarks, rng: np.random.Generator, *, blend_ratios=BLEND
     if len(blend_ratios) == 0 or not all(0 < r <= 1 for r in blend_ratios):
         raise ValueError(f"blend_ratios must be values in (0, 1], got {blend_ratios!r}")
     img = as_rgb_image(image)
-    lm = as_landmarks(landmarks, img.shape)
+    lm = as_landmarks(landmarks, img.shape, allow68=True)
     size = img.shape[:2]
     s = face_scale(lm)
-    base = face_hull_mask(img.shape, lm) if rng.random() < 0.5 else face_ellipse_mask(img.shape, lm)
+    if len(lm) == 68:
+        base = face_hull_mask(img.shape, lm, forehead=draw_forehead(rng))
+    else:
+        base = face_hull_mask(img.shape, lm) if rng.random() < 0.5 else face_ellipse_mask(img.shape, lm)
     source = jitter_frequency(jitter_colors(img, rng), rng)
     move = random_similarity(size, rng)
     source = warp_image(source, move, size)
@@ -69,7 +90,8 @@ def self_blend(image, landmarks, rng: np.random.Generator, *, blend_ratios=BLEND
 class SelfBlendAugment:
     """Training augmentation: turn a real face into a self-blended fake with probability ``p``.
 
-    ``aug(image, landmarks) -> (image, label, mask)``: with probability ``p`` the output of
+    ``aug(image, landmarks) -> (image, label, mask)``, landmarks ``(5, 2)`` or ``(68, 2)``:
+    with probability ``p`` the output of
     :func:`self_blend` with label 0 (fake), otherwise the image unchanged with label 1 (real)
     and an all-zero mask. Images are uint8 ``(H, W, 3)``, masks float32 ``(H, W)``.
 
@@ -106,7 +128,7 @@ class SelfBlendAugment:
         if rng.random() < self.p:
             fake, mask = self_blend(img, landmarks, rng, **self.options)
             return fake, FAKE, mask
-        as_landmarks(landmarks, img.shape)
+        as_landmarks(landmarks, img.shape, allow68=True)
         return img, REAL, np.zeros(img.shape[:2], np.float32)
 
     def __repr__(self) -> str:

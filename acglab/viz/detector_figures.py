@@ -269,3 +269,33 @@ def ablation_table_figure(rows: list[dict], title: str = "ablation on the test p
                              cells=dict(values=cells, align="left")))
     fig.update_layout(title=title, height=120 + 30 * len(rows), margin=dict(l=10, r=10, t=50, b=10))
     return fig
+
+
+def ablation_interval_figure(rows: list[dict], reference: str = "backbone",
+                             title: str = "test video AUC with 95% bootstrap intervals") -> go.Figure:
+    """Two panels from :func:`acglab.eval.ablation.ablation_intervals`: each arm's video AUC with
+    its interval (left) and its paired difference to ``reference`` with that interval (right;
+    an interval that contains 0 is no evidence of a difference)."""
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.18,
+                        subplot_titles=("video AUC", f"paired difference to {reference}"))
+    names = [r["name"] for r in rows]
+    auc = [r["video_auc"] for r in rows]
+    fig.add_trace(go.Scatter(x=auc, y=names, mode="markers", marker=dict(size=10, color="#1f77b4"), name="AUC",
+                             error_x=dict(type="data", symmetric=False, array=[r["ci"][1] - a for r, a in zip(rows, auc)],
+                                          arrayminus=[a - r["ci"][0] for r, a in zip(rows, auc)]),
+                             hovertemplate="%{y}: %{x:.3f}<extra></extra>"), row=1, col=1)
+    diffs = [r for r in rows if "diff" in r]
+    if diffs:
+        d = [r["diff"] for r in diffs]
+        fig.add_trace(go.Scatter(x=d, y=[r["name"] for r in diffs], mode="markers", name="difference",
+                                 marker=dict(size=10, color="#d62728"),
+                                 error_x=dict(type="data", symmetric=False,
+                                              array=[r["diff_ci"][1] - v for r, v in zip(diffs, d)],
+                                              arrayminus=[v - r["diff_ci"][0] for r, v in zip(diffs, d)]),
+                                 hovertemplate="%{y}: %{x:+.3f}<extra></extra>"), row=1, col=2)
+        fig.add_vline(x=0, line_dash="dash", line_color="gray", row=1, col=2)
+    fig.update_yaxes(categoryorder="array", categoryarray=names[::-1])
+    n = rows[0].get("n_videos") if rows else None
+    fig.update_layout(title=title + (f" ({n} test videos)" if n else ""), showlegend=False,
+                      height=160 + 40 * len(rows), margin=dict(l=10, r=10, t=70, b=40))
+    return fig
