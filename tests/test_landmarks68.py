@@ -139,8 +139,7 @@ def test_missing_packages_give_one_line_naming_them(monkeypatch, missing):
     monkeypatch.setitem(sys.modules, missing, None)  # import and find_spec now see no such package
     assert importlib.util.find_spec(missing) is None
     predictor.cache_clear()
-    lm68_face_detector = lm68.face_detector
-    lm68_face_detector.cache_clear()
+    lm68.face_detector.cache_clear()
     try:
         for call in (predictor, lambda: landmarks68(np.zeros((32, 32, 3), np.uint8))):
             with pytest.raises(LandmarkModelError, match=r"pip install dlib-bin face-recognition-models") as info:
@@ -148,10 +147,13 @@ def test_missing_packages_give_one_line_naming_them(monkeypatch, missing):
             assert isinstance(info.value, AcglabError)
             message = str(info.value)
             assert "\n" not in message and "acglab[weights]" in message
-            assert ("dlib" if missing == "dlib" else "face-recognition-models") in message.split(":")[0]
-    finally:
+        # the loader of the missing part says which one it is
+        with pytest.raises(LandmarkModelError) as info:
+            lm68._dlib() if missing == "dlib" else lm68.predictor_path()
+        assert ("dlib" if missing == "dlib" else "face-recognition-models") in str(info.value).split(":")[0]
+    finally:  # the next test loads the real ones again
         predictor.cache_clear()
-        lm68_face_detector.cache_clear()
+        lm68.face_detector.cache_clear()
 
 
 def test_five_from_68_is_the_eye_centres_nose_tip_and_mouth_corners():

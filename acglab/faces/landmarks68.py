@@ -76,7 +76,9 @@ def predictor_path() -> Path:
         path = Path(folder) / "models" / PREDICTOR_FILE
         if path.is_file():
             return path
-    raise LandmarkModelError(f"package face-recognition-models holds no models/{PREDICTOR_FILE}; reinstall it: {INSTALL}")
+    raise LandmarkModelError(
+        f"package face-recognition-models holds no models/{PREDICTOR_FILE}; reinstall it: {INSTALL}"
+    )
 
 
 @functools.lru_cache(maxsize=1)
