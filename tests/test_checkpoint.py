@@ -93,6 +93,36 @@ def test_round_trip_and_exact_resume(tmp_path):
         assert torch.equal(resumed.state_dict()[key], value), key
 
 
+def test_checkpoints_without_ot_labels_still_load(tmp_path):
+    """Checkpoints written before the OT bank kept labels (no ``ot.bank_labels``/``ot.fit_labels``,
+    no ``same_class`` option) load with every label unknown; any other missing key is refused."""
+    torch.manual_seed(0)
+    model = build_model("acg", SMALL, img_size=SIZE, ot=OT).train()
+    for x, y in batches(2, seed=3):
+        model(x, labels=y)
+    assert (model.ot.fit_labels[:int(model.ot.fit_count)] >= 0).all()
+    path = save_checkpoint(tmp_path / "new.pt", model)
+    ckpt = torch.load(path, weights_only=True)
+    assert ckpt["config"]["options"]["ot"]["same_class"] is False
+    del ckpt["config"]["options"]["ot"]["same_class"]
+    for key in ("ot.bank_labels", "ot.fit_labels"):
+        del ckpt["model"][key]
+    old = tmp_path / "old.pt"
+    torch.save(ckpt, old)
+    restored = model_from_checkpoint(old)
+    assert restored.ot.options.same_class is False
+    assert (restored.ot.bank_labels == -1).all() and (restored.ot.fit_labels == -1).all()
+    for key, value in model.state_dict().items():
+        if key not in ("ot.bank_labels", "ot.fit_labels"):
+            assert torch.equal(restored.state_dict()[key], value), key
+    keys = set(ckpt["model"])
+    load_weights(build_model("acg", SMALL, img_size=SIZE, ot=OT), ckpt)
+    assert set(ckpt["model"]) == keys  # the checkpoint dict is not changed
+    del ckpt["model"]["ot.bank"]
+    with pytest.raises(CheckpointError, match="1 missing .*'ot.bank'"):
+        load_weights(build_model("acg", SMALL, img_size=SIZE, ot=OT), ckpt)
+
+
 def test_corrupt_and_foreign_files_raise_checkpoint_error(tmp_path):
     model = build_model("backbone", SMALL, img_size=SIZE)
     good = save_checkpoint(tmp_path / "good.pt", model)

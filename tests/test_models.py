@@ -391,3 +391,136 @@ def test_acg_gradients_reach_the_encoder_through_replaced_features():
 def test_options_round_trip():
     opts = OTOptions(bank_size=128, dim=None)
     assert OTOptions.from_dict(opts.to_dict()) == opts
+
+
+# ---------------------------------------------------------------------------- OT module: labels
+def three_clusters(n_per: int, seed: int, spread: float = 0.3) -> tuple[torch.Tensor, torch.Tensor]:
+    """Features (3 n_per, 2): two far clusters of labels 0 and 1 around -5 e_1 and +5 e_1, and a
+    third far cluster around 6 e_2 whose members carry random labels 0/1 (real and fake faces
+    the features do not separate)."""
+    g = torch.Generator().manual_seed(seed)
+    centres = torch.tensor([[-5.0, 0.0], [5.0, 0.0], [0.0, 6.0]])
+    feats = torch.cat([torch.randn(n_per, 2, generator=g) * spread + c for c in centres])
+    mixed = torch.randint(0, 2, (n_per,), generator=g)
+    return feats, torch.cat([torch.zeros(n_per, dtype=torch.long), torch.ones(n_per, dtype=torch.long), mixed])
+
+
+def labelled_run(steps: int = 4, labelled: bool = True, **options):
+    """OT module fed ``steps`` batches of :func:`three_clusters` (refit every step); returns the
+    module and, per step, (features, labels, output, diagnostics, record, fitted labels)."""
+    module = ot_module(bank_size=48, warmup=24, **options)
+    seen = []
+    for step in range(steps):
+        feats, labels = three_clusters(8, seed=step)
+        out, diag = module(feats, labels if labelled else None)
+        seen.append((feats, labels, out, diag, module.last, module.fit_labels.clone()))
+    return module, seen
+
+
+def test_label_free_module_records_cross_class_replacements():
+    module, seen = labelled_run()
+    cluster = torch.arange(24) // 8
+    cross_total = replaced_total = 0
+    for feats, labels, out, diag, rec, fit_labels in seen:
+        assert rec is not None and diag["refit"]
+        has = (rec.partners >= 0) & (rec.partners != rec.cells)
+        assert torch.equal(rec.labels, labels)
+        # the partner's label is the bank label of the fitted entry drawn (cells are the own entries)
+        assert torch.equal(fit_labels[rec.cells], labels)
+        assert torch.equal(rec.partner_labels[has], fit_labels[rec.partners[has]])
+        assert (rec.partner_labels[~has] == -1).all()
+        assert torch.equal(rec.cross_class, has & (rec.partner_labels != labels))
+        replaced, cross = rec.replaced, rec.replaced & rec.cross_class
+        assert diag["replaced"] == int(replaced.sum()) and diag["class_refused"] == 0
+        assert diag["cross_class"] == pytest.approx(int(cross.sum()) / int(replaced.sum()))
+        # the angle test keeps the far clusters apart: label noise comes from the mixed cluster only
+        assert (cluster[cross] == 2).all()
+        cross_total += int(cross.sum())
+        replaced_total += int(replaced.sum())
+    assert cross_total > 0 and replaced_total > 3 * cross_total
+
+
+def test_same_class_module_never_mixes_labels():
+    free_module, free = labelled_run()
+    module, seen = labelled_run(same_class=True)
+    refused = 0
+    for (feats, labels, out, diag, rec, _), (_, _, out_free, _, rec_free, _) in zip(seen, free):
+        # the labels change no draw, only which pairs are kept
+        for name in ("cells", "partners", "labels", "partner_labels", "cross_class"):
+            assert torch.equal(getattr(rec, name), getattr(rec_free, name))
+        torch.testing.assert_close(rec.angles, rec_free.angles, equal_nan=True)
+        r = rec.replaced
+        assert torch.equal(r, rec_free.replaced & (rec.partner_labels == labels))
+        assert (rec.partner_labels[r] == labels[r]).all() and not rec.cross_class[r].any()
+        assert diag["cross_class"] == 0.0 and diag["replaced"] == int(r.sum()) > 0
+        assert diag["class_refused"] == int((rec_free.replaced & ~r).sum())
+        refused += diag["class_refused"]
+        torch.testing.assert_close(out[r], out_free[r])
+        assert torch.equal(out[~r], feats[~r])
+    assert refused > 0
+    # unknown labels never match: without labels nothing is replaced
+    _, unlabelled = labelled_run(steps=2, labelled=False, same_class=True)
+    assert all(diag["replaced"] == 0 and diag["class_refused"] > 0 for _, _, _, diag, _, _ in unlabelled)
+
+
+def test_labels_change_nothing_without_same_class():
+    """labels=None is the module as it was (its existing tests above), and giving labels with
+    same_class=False changes no output, draw or buffer other than the labels themselves."""
+    plain, without = labelled_run(labelled=False)
+    labelled, given = labelled_run()
+    for (_, _, out_a, diag_a, rec_a, _), (_, _, out_b, diag_b, rec_b, _) in zip(without, given):
+        assert torch.equal(out_a, out_b)
+        for name in ("cells", "partners", "replaced"):
+            assert torch.equal(getattr(rec_a, name), getattr(rec_b, name))
+        torch.testing.assert_close(rec_a.angles, rec_b.angles, equal_nan=True, rtol=0, atol=0)
+        assert (rec_a.labels == -1).all() and (rec_a.partner_labels == -1).all() and not rec_a.cross_class.any()
+        assert diag_a["cross_class"] == 0.0
+        assert diag_b["cross_class"] == pytest.approx(float((rec_b.replaced & rec_b.cross_class).sum())
+                                                      / max(int(rec_b.replaced.sum()), 1))
+        same = {k for k in diag_a if k not in ("fit_seconds", "cross_class")}
+        assert {k: diag_a[k] for k in same} == {k: diag_b[k] for k in same}
+    a, b = plain.state_dict(), labelled.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a if k not in OTFeatureModule.OPTIONAL_BUFFERS)
+    assert (a["bank_labels"] == -1).all() and (b["bank_labels"] >= 0).all()
+    gen_a, rec_a = plain.generated_features(64)
+    gen_b, rec_b = labelled.generated_features(64)
+    assert torch.equal(gen_a, gen_b) and torch.equal(rec_a.replaced, rec_b.replaced)
+    gen_c, rec_c = labelled.generated_features(64, same_class=True)
+    assert torch.equal(rec_c.replaced, rec_b.replaced & (rec_b.labels == rec_b.partner_labels))
+    assert not rec_c.cross_class[rec_c.replaced].any() and len(gen_c) == int(rec_c.replaced.sum())
+
+
+def test_bad_labels_are_one_clear_error():
+    module = ot_module()
+    with pytest.raises(ModelConfigError, match="labels must have shape"):
+        module(torch.randn(4, 2), torch.zeros(3))
+    with pytest.raises(ModelConfigError, match="same_class"):
+        OTOptions.from_dict({"same_class": "yes"})
+
+
+def test_bank_labels_round_trip_and_old_state_dicts_load():
+    module, _ = labelled_run(steps=2, same_class=True)
+    state = module.state_dict()
+    assert {"bank_labels", "fit_labels"} <= set(state)
+    copy = ot_module(bank_size=48, warmup=24, same_class=True)
+    copy.load_state_dict(state)
+    assert all(torch.equal(v, copy.state_dict()[k]) for k, v in state.items())
+    feats, labels = three_clusters(8, seed=9)
+    out_a, diag_a = module(feats, labels)
+    out_b, diag_b = copy(feats, labels)
+    assert torch.equal(out_a, out_b) and diag_a["replaced"] == diag_b["replaced"] > 0
+    # a state_dict from before the labels: every entry's label becomes unknown (-1)
+    old = {k: v for k, v in state.items() if k not in ("bank_labels", "fit_labels")}
+    keys = set(old)
+    fresh = ot_module(bank_size=48, warmup=24, same_class=True)
+    fresh.load_state_dict(old)  # strict
+    assert set(old) == keys  # the caller's dict is left as it was
+    assert (fresh.bank_labels == -1).all() and (fresh.fit_labels == -1).all()
+    assert all(torch.equal(v, fresh.state_dict()[k]) for k, v in old.items())
+    # its entries match no label, until the bank refills with labelled ones
+    fresh.options = OTOptions.from_dict({**fresh.options.to_dict(), "refit_every": 100})
+    out, diag = fresh(feats, labels)
+    assert diag["replaced"] == 0 and torch.equal(out, feats)
+    # other keys stay required
+    with pytest.raises(RuntimeError, match="Missing key"):
+        ot_module(bank_size=48, warmup=24).load_state_dict({k: v for k, v in old.items() if k != "bank"})

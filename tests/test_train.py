@@ -402,6 +402,55 @@ def test_synthetic_fakes_need_landmarks_when_train_is_real_only(tmp_path, small_
     assert not (tmp_path / "run" / "last.pt").exists()
 
 
+def test_same_class_ot_run_logs_cross_class(tmp_path, small_parts):
+    """A 2-step run of ACG with ``same_class``: the batch labels reach the OT bank and the epoch row
+    has ``train_ot_cross_class`` beside ``train_ot_replaced``."""
+    from acglab.train.loop import train
+
+    train_part, val_part = small_parts
+    options = {**TINY_MODEL, "ot": {**TINY_MODEL["ot"], "same_class": True}}
+    run = tmp_path / "run"
+    summary = train(tiny_config(epochs=1, model_options=options), train_part, val_part, run, device="cpu",
+                    progress=False, max_steps=2)
+    assert summary["steps"] == 2
+    rows = list(csv.DictReader(open(run / "log.csv")))
+    assert len(rows) == 1 and {"train_ot_replaced", "train_ot_cross_class"} <= set(rows[0])
+    assert "train_ot_cross_replaced" not in rows[0]
+    assert float(rows[0]["train_ot_cross_class"]) == 0.0  # same_class never mixes labels
+    assert 0.0 <= float(rows[0]["train_ot_replaced"]) <= 1.0
+    state = torch.load(run / "last.pt", weights_only=True)["model"]
+    assert set(state["ot.bank_labels"][:8].tolist()) == {REAL, FAKE} and int(state["ot.refits"]) == 1
+    assert summary["model"]["options"]["ot"]["same_class"] is True
+
+
+def test_epoch_cross_class_is_the_share_of_all_replaced_samples():
+    """train_ot_cross_class weighs each step by its replaced samples (steps replacing nothing,
+    e.g. before the first fit, do not dilute it)."""
+    from acglab.train.distributed import Context
+    from acglab.train.loop import CROSS_REPLACED, _epoch_row
+    from acglab.train.resume import Position
+
+    class Scheduler:
+        def get_last_lr(self):
+            return [1e-3]
+
+    class Stub:
+        scheduler = Scheduler()
+
+    # steps: nothing replaced; half the batch replaced, 1/4 of it cross-class; all replaced, 1/2 cross
+    steps = [(0.0, 0.0), (0.5, 0.25), (1.0, 0.5)]
+    sums = {"n": 3.0, "ot_replaced": sum(r for r, _ in steps), "ot_cross_class": sum(c for _, c in steps),
+            CROSS_REPLACED: sum(r * c for r, c in steps)}
+    row = _epoch_row(Position(sums=sums), Stub(), Context(), 12, 1.0)
+    assert row["train_ot_replaced"] == pytest.approx(0.5)
+    assert row["train_ot_cross_class"] == pytest.approx((0.5 * 0.25 + 1.0 * 0.5) / 1.5)
+    assert sums[CROSS_REPLACED] == pytest.approx(0.625)  # the position's sums are left as they were
+    assert not any("cross_replaced" in k for k in row)
+    none = _epoch_row(Position(sums={"n": 2.0, "ot_replaced": 0.0, "ot_cross_class": 0.0, CROSS_REPLACED: 0.0}),
+                      Stub(), Context(), 8, 1.0)
+    assert none["train_ot_cross_class"] == 0.0
+
+
 def test_bfloat16_autocast_on_cpu():
     from acglab.train.distributed import Context
     from acglab.train.loop import Trainer

@@ -90,8 +90,10 @@ def decoder_level(reductions: list[int]) -> int:
 class ACGDetector(nn.Module):
     """ACG: denoising autoencoder + metric levels + OT module + classifier (module notes).
 
-    ``forward(x)`` with x (B, 3, H, W) normalised images returns :class:`ACGOutput` with logits
-    (B,), recon (B, 3, H, W), pooled [(B, C_mid), (B, c_1), (B, c_2)], features (B, D), ot.
+    ``forward(x, labels=None)`` with x (B, 3, H, W) normalised images returns :class:`ACGOutput`
+    with logits (B,), recon (B, 3, H, W), pooled [(B, C_mid), (B, c_1), (B, c_2)], features
+    (B, D), ot. ``labels`` (B,) (1 = real, 0 = fake), in training, go to the OT module's bank
+    (its ``same_class`` option and ``cross_class`` diagnostic need them); nothing else uses them.
     """
 
     def __init__(self, backbone: str, pretrained=False, noise_std: float = DEFAULT_NOISE_STD,
@@ -110,7 +112,7 @@ class ACGDetector(nn.Module):
         self.ot = OTFeatureModule(self.feature_dim, ot) if use_ot else None
         self.head = FakeLogitHead(self.feature_dim, drop_rate)
 
-    def forward(self, x: torch.Tensor) -> ACGOutput:
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> ACGOutput:
         check_input(x)
         noisy = add_white_noise(x, self.normalization, self.noise_std, self.noise_prob) if self.training else x
         maps = self.encoder(noisy)
@@ -120,7 +122,7 @@ class ACGDetector(nn.Module):
         features = global_average_pool(deep)
         diagnostics = {}
         if self.ot is not None:
-            features, diagnostics = self.ot(features)
+            features, diagnostics = self.ot(features, labels)
         return ACGOutput(self.head(features), recon, pooled, features, diagnostics)
 
 

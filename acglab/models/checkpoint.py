@@ -120,12 +120,21 @@ def _describe(config: dict) -> str:
     return f"arch {config.get('arch')!r} with backbone {config.get('backbone')!r}"
 
 
+def optional_state_keys(model: nn.Module) -> set[str]:
+    """``state_dict`` keys a checkpoint may lack: the buffers a submodule lists in its
+    ``OPTIONAL_BUFFERS`` (added after checkpoints were written; the module fills them in when
+    loading, e.g. the OT module's bank labels as -1)."""
+    return {f"{name}.{b}" if name else b for name, module in model.named_modules()
+            for b in getattr(module, "OPTIONAL_BUFFERS", ())}
+
+
 def load_weights(model: nn.Module, path_or_dict, map_location="cpu") -> dict:
     """Load a checkpoint's weights (and OT buffers) into an existing ``model``; returns the checkpoint.
 
     The checkpoint must come from the same architecture: a different arch or backbone, or weights
     that do not fit (e.g. other decoder widths or OT bank size), raise CheckpointError naming the
     mismatch. Options that do not change the weights (noise, dropout, OT schedule) may differ.
+    Buffers added since a checkpoint was written (:func:`optional_state_keys`) may be missing.
     """
     ckpt, name = _as_checkpoint(path_or_dict, map_location)
     config, own = ckpt["config"], getattr(model, "config", None)
@@ -134,7 +143,8 @@ def load_weights(model: nn.Module, path_or_dict, map_location="cpu") -> dict:
             raise CheckpointError(f"{name} holds {_describe(config)}, but the model is {_describe(own)}")
     state = ckpt["model"]
     mine = model.state_dict()
-    missing = [k for k in mine if k not in state]
+    optional = optional_state_keys(model)
+    missing = [k for k in mine if k not in state and k not in optional]
     unexpected = [k for k in state if k not in mine]
     shaped = [k for k in state if k in mine and tuple(state[k].shape) != tuple(mine[k].shape)]
     if missing or unexpected or shaped:

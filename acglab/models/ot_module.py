@@ -37,10 +37,30 @@ How this module does it during training (nothing happens in eval mode):
    step, so a resumed run repeats it); if angle(i, j) <= ``threshold`` the feature becomes
    :math:`z_b = (1 - w) y_b + w y_j` with :math:`y_b` the sample's own feature (equal to
    :math:`y_i` on refit steps) and :math:`y_j` the partner's full feature; otherwise it is kept.
+5. **Labels** (optional). ``forward(features, labels)`` stores each sample's class label with its
+   bank entry (-1 where none was given; the training loop gives 1 = real, 0 = fake) and a fit
+   keeps the labels of its entries. The labels never change which cell or partner is drawn, nor
+   the angle test; they are recorded (``cross_class``: the partner's label is known and differs
+   from the sample's) and, with ``same_class=True``, they also gate the replacement (below).
 
-The bank, the last fit (features, codes, heights, normalisation, neighbour table) and the
-counters are buffers, so ``state_dict`` holds everything and a resumed run continues exactly
-(fits are deterministic unless ``time_limit`` is set).
+**The same-class variant** (``OTOptions.same_class``). The thesis motivates the interpolation as
+mixing features *inside a mode* of the data. The dihedral-angle test is a geometric stand-in
+for that: it refuses pairs whose facet lies on the singular set, which separates modes only
+where they are far apart in feature space. Real and fake faces need not be: a fake keeps the
+identity, pose and lighting of its source video, so their bottleneck features can share cells
+and neighbours, and nothing in the label-free test keeps them apart. With w = 0.75 a replaced
+feature is mostly its partner's, so a real face whose partner is a fake one hands the
+classifier a fake-like feature labelled real (and vice versa): label noise, growing with the
+share of replaced samples. With ``same_class=True`` a sample is replaced only when its
+partner's label equals its own (an unknown label, on either side, never matches), which makes
+"inside a mode" hold at least for the class. With ``same_class=False`` (the default, the
+thesis' module) nothing changes in what is replaced, and the ``cross_class`` diagnostic
+measures how much label noise the module injects.
+
+The bank, its labels, the last fit (features, labels, codes, heights, normalisation, neighbour
+table) and the counters are buffers, so ``state_dict`` holds everything and a resumed run
+continues exactly (fits are deterministic unless ``time_limit`` is set). A ``state_dict``
+written before the labels existed loads too: its entries get the label -1 (unknown).
 
 **Measured costs** (2 CPU threads on a shared, busy machine; batches of 32 ReLU features with
 D = 512 from an 8-mode mixture, bank refreshed by 320 entries between refits): with N = 1024
@@ -79,13 +99,18 @@ class OTStepRecord:
 
     cells (B,): fitted entry whose cell holds the sample; partners (B,): drawn neighbour (-1 if
     the cell has none); angles (B,): dihedral angle between their facets (NaN without partner);
-    replaced (B,) bool.
+    replaced (B,) bool; labels (B,): the sample's label (-1: unknown); partner_labels (B,): the
+    partner's label (-1: unknown or no partner); cross_class (B,) bool: the sample has a partner
+    and both labels are known and differ (whether or not it was replaced).
     """
 
     cells: torch.Tensor
     partners: torch.Tensor
     angles: torch.Tensor
     replaced: torch.Tensor
+    labels: torch.Tensor | None = None
+    partner_labels: torch.Tensor | None = None
+    cross_class: torch.Tensor | None = None
 
 
 def random_orthonormal(rows: int, cols: int, seed: int) -> torch.Tensor:
@@ -124,6 +149,14 @@ def draw_partners(table: torch.Tensor, generator: torch.Generator) -> torch.Tens
     return torch.where(valid > 0, partner, torch.full_like(partner, -1))
 
 
+def class_pairs(labels: torch.Tensor, partner_labels: torch.Tensor, has: torch.Tensor
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(same, cross) masks (B,) of pairs with a partner (``has``) whose labels are both known
+    (>= 0) and equal, or both known and different. An unknown label matches nothing."""
+    known = has & (labels >= 0) & (partner_labels >= 0)
+    return known & (labels == partner_labels), known & (labels != partner_labels)
+
+
 def interpolate_features(own: torch.Tensor, partner: torch.Tensor, w: float) -> torch.Tensor:
     """z = (1 - w) y_i + w y_j (thesis section 2.2, AE-OT's generator), rows of (B, D)."""
     return (1 - w) * own + w * partner
@@ -132,11 +165,18 @@ def interpolate_features(own: torch.Tensor, partner: torch.Tensor, w: float) -> 
 class OTFeatureModule(nn.Module):
     """OT-guided feature interpolation for bottleneck features (B, D) (module notes).
 
-    ``forward(features) -> (features_out, diagnostics)``. In eval mode it returns its input and
-    ``{}``. In training mode ``diagnostics`` has ``replaced`` (samples replaced), ``refit``
-    (a fit ran this step), ``bank`` (entries held), ``blocked`` (samples whose pair crosses the
-    singular set) and, on refit steps, ``fit_error``, ``fit_steps``, ``fit_seconds``.
+    ``forward(features, labels=None) -> (features_out, diagnostics)``; ``labels`` (B,) integer
+    class labels (>= 0; negative: unknown), stored with the bank entries (module notes). In eval
+    mode it returns its input and ``{}``. In training mode ``diagnostics`` has ``replaced``
+    (samples replaced), ``refit`` (a fit ran this step), ``bank`` (entries held), ``blocked``
+    (samples whose pair crosses the singular set), ``class_refused`` (samples whose pair passed
+    the angle test but was refused for its labels: ``same_class`` only), ``cross_class``
+    (fraction of the replaced samples whose partner has the other label; 0 when none was
+    replaced) and, on refit steps, ``fit_error``, ``fit_steps``, ``fit_seconds``.
     """
+
+    #: buffers a state_dict may lack (written before they existed); loaded as -1 (unknown label)
+    OPTIONAL_BUFFERS = ("bank_labels", "fit_labels")
 
     def __init__(self, feature_dim: int, options: OTOptions | dict | None = None):
         super().__init__()
@@ -152,6 +192,7 @@ class OTFeatureModule(nn.Module):
         if self.project:
             self.register_buffer("projection", random_orthonormal(d_full, d, o.seed))
         self.register_buffer("bank", torch.zeros(n, d_full))
+        self.register_buffer("bank_labels", torch.full((n,), -1, dtype=torch.long))
         self.register_buffer("bank_count", torch.zeros((), dtype=torch.long))
         self.register_buffer("bank_next", torch.zeros((), dtype=torch.long))
         self.register_buffer("step", torch.zeros((), dtype=torch.long))
@@ -159,6 +200,7 @@ class OTFeatureModule(nn.Module):
         self.register_buffer("last_fit_step", torch.zeros((), dtype=torch.long))
         self.register_buffer("fit_count", torch.zeros((), dtype=torch.long))
         self.register_buffer("fit_features", torch.zeros(n, d_full))
+        self.register_buffer("fit_labels", torch.full((n,), -1, dtype=torch.long))
         self.register_buffer("fit_codes", torch.zeros(n, d))
         self.register_buffer("fit_heights", torch.zeros(n))
         self.register_buffer("fit_center", torch.zeros(d))
@@ -166,6 +208,16 @@ class OTFeatureModule(nn.Module):
         self.register_buffer("fit_fresh", torch.zeros(n, dtype=torch.bool))
         self.register_buffer("cell_neighbours", torch.full((n, o.neighbours), -1, dtype=torch.long))
         self.last: OTStepRecord | None = None
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        # state_dicts from before the labels existed: every entry's label is unknown (-1)
+        # (load_state_dict works on a copy of the caller's dict, which stays as it was)
+        for name in self.OPTIONAL_BUFFERS:
+            if prefix + name not in state_dict:
+                state_dict[prefix + name] = torch.full_like(getattr(self, name), -1)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                                      error_msgs)
 
     # ------------------------------------------------------------------ coordinates
     def _project(self, y: torch.Tensor) -> torch.Tensor:
@@ -176,15 +228,30 @@ class OTFeatureModule(nn.Module):
         return (self._project(features.float()) - self.fit_center) / self.fit_scale
 
     # ------------------------------------------------------------------ bank
+    def _labels(self, labels, batch: int) -> torch.Tensor:
+        """Labels (B,) long on the bank's device (-1 for all when ``None``; negative = unknown)."""
+        if labels is None:
+            return torch.full((batch,), -1, dtype=torch.long, device=self.bank.device)
+        labels = torch.as_tensor(labels)
+        if labels.ndim != 1 or labels.shape[0] != batch:
+            from acglab.models.errors import ModelConfigError
+
+            raise ModelConfigError(f"OT module labels must have shape ({batch},), got {tuple(labels.shape)}")
+        labels = labels.detach().to(self.bank.device).long()
+        return torch.where(labels >= 0, labels, torch.full_like(labels, -1))
+
     @torch.no_grad()
-    def push(self, features: torch.Tensor) -> torch.Tensor:
-        """Append detached features (B, D) to the FIFO bank; returns their slots (B,) (-1 for rows
-        that did not fit when B > bank_size: only the last bank_size rows are kept)."""
+    def push(self, features: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Append detached features (B, D) and their labels (B,) (``None``: unknown, -1) to the
+        FIFO bank; returns their slots (B,) (-1 for rows that did not fit when B > bank_size:
+        only the last bank_size rows are kept)."""
         n = self.bank.shape[0]
         b = features.shape[0]
         keep = min(b, n)
+        labels = self._labels(labels, b)
         slots = (self.bank_next + torch.arange(keep, device=self.bank.device)) % n
         self.bank[slots] = features[b - keep:].detach().float()
+        self.bank_labels[slots] = labels[b - keep:]
         self.fit_fresh[slots] = False
         self.bank_next.copy_((self.bank_next + keep) % n)
         self.bank_count.copy_(torch.clamp(self.bank_count + keep, max=n))
@@ -217,6 +284,7 @@ class OTFeatureModule(nn.Module):
         table = neighbour_table(top2, n, o.neighbours, g)
 
         self.fit_features[:n] = y
+        self.fit_labels[:n] = self.bank_labels[:n]
         self.fit_codes[:n] = codes
         self.fit_heights[:n] = h
         self.fit_center.copy_(center)
@@ -263,22 +331,29 @@ class OTFeatureModule(nn.Module):
         return int(self.fit_count) == 0 or int(self.step - self.last_fit_step) >= self.options.refit_every
 
     # ------------------------------------------------------------------ forward
-    def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, dict]:
+    def forward(self, features: torch.Tensor, labels: torch.Tensor | None = None) -> tuple[torch.Tensor, dict]:
         if not self.training:
             return features, {}
+        labels = self._labels(labels, features.shape[0])
         self.step += 1
-        slots = self.push(features)
-        diag = {"replaced": 0, "refit": False, "bank": int(self.bank_count), "blocked": 0}
+        slots = self.push(features, labels)
+        diag = {"replaced": 0, "refit": False, "bank": int(self.bank_count), "blocked": 0, "class_refused": 0,
+                "cross_class": 0.0}
         if self._due():
             diag.update(self.refit())
             diag["refit"] = True
         if int(self.fit_count) < 2:
             self.last = None
             return features, diag
-        out, record = self._replace(features, slots if diag["refit"] else None)
+        out, record = self._replace(features, slots if diag["refit"] else None, labels)
         self.last = record
-        diag["replaced"] = int(record.replaced.sum())
-        diag["blocked"] = int(((record.partners >= 0) & ~record.replaced & (record.partners != record.cells)).sum())
+        replaced = int(record.replaced.sum())
+        pair = (record.partners >= 0) & (record.partners != record.cells)
+        angle_ok = pair & (record.angles <= self.options.threshold)
+        diag["replaced"] = replaced
+        diag["blocked"] = int((pair & ~angle_ok).sum())
+        diag["class_refused"] = int((angle_ok & ~record.replaced).sum())
+        diag["cross_class"] = float((record.replaced & record.cross_class).sum()) / replaced if replaced else 0.0
         return out, diag
 
     @torch.no_grad()
@@ -288,7 +363,8 @@ class OTFeatureModule(nn.Module):
         dist = torch.cdist(self.codes(features), self.fit_codes[:n], compute_mode="donot_use_mm_for_euclid_dist")
         return dist.argmin(1)
 
-    def _replace(self, features: torch.Tensor, own_slots: torch.Tensor | None) -> tuple[torch.Tensor, OTStepRecord]:
+    def _replace(self, features: torch.Tensor, own_slots: torch.Tensor | None, labels: torch.Tensor
+                 ) -> tuple[torch.Tensor, OTStepRecord]:
         o = self.options
         y = features.detach().float()
         with torch.no_grad():
@@ -301,20 +377,25 @@ class OTFeatureModule(nn.Module):
             has = (partners >= 0) & (partners != cells)
             safe = torch.where(has, partners, cells)
             angles = dihedral_angles(self.fit_codes, cells, safe)
+            partner_labels = torch.where(has, self.fit_labels[safe], torch.full_like(labels, -1))
+            same, cross = class_pairs(labels, partner_labels, has)
             replaced = has & (angles <= o.threshold)
+            if o.same_class:
+                replaced = replaced & same
             z_gen = interpolate_features(y, self.fit_features[safe], o.weight)
             delta = torch.where(replaced.unsqueeze(1), z_gen - y, torch.zeros_like(y)).to(features.dtype)
         # straight-through: the value of z_gen, the gradient of the features (companion OTBlock)
         out = features + delta
         record = OTStepRecord(cells.cpu(), partners.cpu(),
-                              torch.where(has, angles, torch.full_like(angles, float("nan"))).cpu(), replaced.cpu())
+                              torch.where(has, angles, torch.full_like(angles, float("nan"))).cpu(), replaced.cpu(),
+                              labels.cpu(), partner_labels.cpu(), cross.cpu())
         return out, record
 
     # ------------------------------------------------------------------ generation
     @torch.no_grad()
     def generated_features(self, n: int, generator: torch.Generator | None = None, *,
-                           threshold: float | None = None, weight: float | None = None
-                           ) -> tuple[torch.Tensor, OTStepRecord]:
+                           threshold: float | None = None, weight: float | None = None,
+                           same_class: bool | None = None) -> tuple[torch.Tensor, OTStepRecord]:
         r"""New bottleneck features made from the last fit: AE-OT's generator (thesis section 2.2).
 
         Eq. 2.6, :math:`F_{geo} = T \circ f(\zeta)`, sends noise through the OT map to the fitted
@@ -329,7 +410,8 @@ class OTFeatureModule(nn.Module):
 
         and keeps the pair when the facets of :math:`W_i, W_j` meet at a dihedral angle
         :math:`\theta_{ij} \le` ``threshold`` (:func:`acglab.ot.singular.dihedral_angles` on the
-        fitted codes); a kept pair gives
+        fitted codes) and, with ``same_class``, the labels of :math:`i` and :math:`j` are known
+        and equal; a kept pair gives
 
         .. math:: z = (1 - w)\, y_i + w\, y_j ,
 
@@ -342,13 +424,16 @@ class OTFeatureModule(nn.Module):
         generator : ``torch.Generator`` (CPU) of the draws; ``None``: one seeded with ``options.seed``
         threshold, weight : the angle threshold (rad, in [0, pi]) and w (in [0, 1]); ``None``: the
             module's options (0.7 and 0.75 by default)
+        same_class : keep only pairs of fitted entries with the same known label; ``None``: the
+            module's option (``False`` by default)
 
         Returns
         -------
         features : (m, D) float32 tensor, m <= n, one row per kept draw, in draw order
         record : :class:`OTStepRecord` of all n draws: ``cells`` (n,) i, ``partners`` (n,) j (-1
             without partner), ``angles`` (n,) :math:`\theta_{ij}` (NaN without partner),
-            ``replaced`` (n,) bool, the kept draws
+            ``replaced`` (n,) bool, the kept draws, and the fitted labels of i and j with their
+            ``cross_class`` flags
 
         Raises
         ------
@@ -375,8 +460,14 @@ class OTFeatureModule(nn.Module):
         has = (partners >= 0) & (partners != cells)
         safe = torch.where(has, partners, cells)
         angles = dihedral_angles(self.fit_codes, cells, safe)
+        labels = self.fit_labels[cells]
+        partner_labels = torch.where(has, self.fit_labels[safe], torch.full_like(labels, -1))
+        same, cross = class_pairs(labels, partner_labels, has)
         kept = has & (angles <= threshold)
+        if o.same_class if same_class is None else same_class:
+            kept = kept & same
         features = interpolate_features(self.fit_features[cells[kept]], self.fit_features[safe[kept]], weight)
         record = OTStepRecord(cells.cpu(), partners.cpu(),
-                              torch.where(has, angles, torch.full_like(angles, float("nan"))).cpu(), kept.cpu())
+                              torch.where(has, angles, torch.full_like(angles, float("nan"))).cpu(), kept.cpu(),
+                              labels.cpu(), partner_labels.cpu(), cross.cpu())
         return features, record

@@ -24,6 +24,10 @@ class OTOptions:
     samples : initial quasi-Monte-Carlo sample count of a fit (``None``: the solver's default,
         max(2^14, 32 N)); the solver grows it when its noise floor is reached.
     seed : seeds the projection, the Sobol streams and the partner draws.
+    same_class : replace a sample only when its partner's bank label equals its own (labels
+        given to ``forward``; an unknown label never matches): mixing stays inside a class.
+        ``False`` (the thesis' module) ignores labels for the replacement and only records how
+        many replaced samples took a partner of the other class.
     """
 
     bank_size: int = 1024
@@ -40,6 +44,7 @@ class OTOptions:
     time_limit: float | None = None
     samples: int | None = None
     seed: int = 0
+    same_class: bool = False
 
     @classmethod
     def from_dict(cls, options: dict | None) -> "OTOptions":
@@ -79,5 +84,7 @@ class OTOptions:
             raise ModelConfigError(f"OT option code_radius must be positive, got {self.code_radius!r}")
         if not 0 < float(self.tol) < 1 or self.error not in ("max", "mean"):
             raise ModelConfigError(f"OT options tol in (0, 1) and error in ('max', 'mean'), got {self.tol!r}, {self.error!r}")
+        if not isinstance(self.same_class, bool):
+            raise ModelConfigError(f"OT option same_class must be true or false, got {self.same_class!r}")
         if self.time_limit is not None and not float(self.time_limit) > 0:
             raise ModelConfigError(f"OT option time_limit must be positive or None, got {self.time_limit!r}")

@@ -10,11 +10,14 @@ Read top to bottom, one run is:
    scheduler, GradScaler, the position inside the epoch, the history, the best metric and every
    generator state, so the run continues as if it had never stopped.
 3. **Epochs**: each optimizer step minimises L = L_cls + lambda_r L_r + lambda_m L_m (thesis
-   eq. 2.7, :func:`acglab.losses.acg_loss`; plain BCE for ``arch="backbone"``). ``last.pt`` is
-   saved every ``checkpoint_every`` steps. After each epoch the validation part is scored
-   (frame and video AUC), a row is added to ``log.csv`` and TensorBoard, ``last.pt`` is saved
-   and copied to ``best.pt`` when the validation video AUC (frame AUC for one-frame videos)
-   improved.
+   eq. 2.7, :func:`acglab.losses.acg_loss`; plain BCE for ``arch="backbone"``). The ACG model
+   with an OT module also gets the batch labels (its bank keeps them: ``same_class`` option,
+   ``cross_class`` diagnostic); the epoch's ``train_ot_replaced`` is the mean share of replaced
+   samples and ``train_ot_cross_class`` the share of those whose partner had the other label.
+   ``last.pt`` is saved every ``checkpoint_every`` steps. After each epoch the validation part
+   is scored (frame and video AUC), a row is added to ``log.csv`` and TensorBoard, ``last.pt``
+   is saved and copied to ``best.pt`` when the validation video AUC (frame AUC for one-frame
+   videos) improved.
 4. **End**: ``summary.json``. ``max_steps`` ends a run early (a smoke run): the epoch it stops in
    is validated and logged, and a later resume continues that epoch.
 
@@ -48,6 +51,8 @@ from acglab.train.validation import improved, model_selection_metric, validate
 LAST, BEST = "last.pt", "best.pt"
 #: seed offset between processes (each draws its own noise and augmentations)
 RANK_SEED_STRIDE = 1_000_003
+#: per-step part summed for the epoch's train_ot_cross_class (no column or scalar of its own)
+CROSS_REPLACED = "ot_cross_replaced"
 #: model options of the ACG parts (noise, decoder, OT module) that the plain backbone does not have
 ACG_ONLY_OPTIONS = ("noise_std", "noise_prob", "decoder_channels", "ot")
 
@@ -77,6 +82,7 @@ class Trainer:
 
     def __init__(self, config: TrainConfig, ctx: dist_.Context, run_dir: Path):
         from acglab.models import build_model
+        from acglab.models.acg import ACGDetector
 
         self.config, self.ctx, self.run_dir = config, ctx, run_dir
         c = config
@@ -92,6 +98,7 @@ class Trainer:
         self.scaler = torch.amp.GradScaler(ctx.device.type, enabled=self.amp and self.amp_dtype == torch.float16)
         self.position = Position()
         self.ddp_model = self.model  # wrapped by start(), after a resume has loaded the weights
+        self.uses_labels = isinstance(self.model, ACGDetector) and self.model.ot is not None
 
     # --- mixed precision ----------------------------------------------------------------
     def autocast(self):
@@ -145,7 +152,8 @@ class Trainer:
         c = self.config
         self.optimizer.zero_grad(set_to_none=True)
         with self.autocast():
-            out = self.ddp_model(images)
+            # the OT module keeps the labels with its bank (same_class option, cross_class diagnostic)
+            out = self.ddp_model(images, labels=labels) if self.uses_labels else self.ddp_model(images)
             if c.arch == "backbone":
                 total = bce_loss(out, labels, c.flood)
                 parts = {"cls": float(total.detach()), "total": float(total.detach())}
@@ -160,6 +168,11 @@ class Trainer:
         self.scheduler.step()
         if out.ot:
             parts["ot_replaced"] = float(out.ot.get("replaced", 0)) / images.shape[0]
+            if "cross_class" in out.ot:
+                parts["ot_cross_class"] = float(out.ot["cross_class"])
+                # replaced samples with a partner of the other label, per batch sample: the epoch's
+                # ot_cross_class is its sum over the sum of ot_replaced (see _epoch_row)
+                parts[CROSS_REPLACED] = parts["ot_cross_class"] * parts["ot_replaced"]
         return parts
 
 
@@ -173,6 +186,9 @@ def _loader(dataset, sampler, config: TrainConfig, device: torch.device, seed: i
 def _epoch_row(position: Position, trainer: Trainer, ctx: dist_.Context, images: int, seconds: float) -> dict:
     sums = dist_.mean_over_ranks(position.sums, ctx) if position.sums else {}
     n = max(sums.pop("n", 0.0), 1.0)
+    if CROSS_REPLACED in sums:  # the epoch's share of replaced samples whose partner had the other label
+        cross, replaced = sums.pop(CROSS_REPLACED), sums.get("ot_replaced", 0.0)
+        sums["ot_cross_class"] = n * cross / replaced if replaced > 0 else 0.0
     row = {"epoch": position.epoch + 1, "step": position.step, "lr": trainer.scheduler.get_last_lr()[0]}
     row.update({f"train_{k if k != 'total' else 'loss'}": v / n for k, v in sums.items()})
     row["seconds"] = seconds
@@ -317,7 +333,8 @@ def _run_epochs(c, ctx, train_table, val_table, run_dir, resume, max_steps, land
                 epoch_images += images.shape[0] * ctx.world_size
                 bar.set_postfix(loss=f"{parts['total']:.4f}")
                 if pos.step % c.log_every == 0:
-                    log.scalars({**parts, "lr": trainer.scheduler.get_last_lr()[0]}, pos.step, prefix="step/")
+                    shown = {k: v for k, v in parts.items() if k != CROSS_REPLACED}
+                    log.scalars({**shown, "lr": trainer.scheduler.get_last_lr()[0]}, pos.step, prefix="step/")
                 stopped = max_steps is not None and pos.step >= max_steps
                 if c.checkpoint_every and pos.step % c.checkpoint_every == 0 and pos.batch < steps_per_epoch and not stopped:
                     pos.seconds += time.perf_counter() - t0
