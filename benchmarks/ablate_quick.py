@@ -32,6 +32,7 @@ VARIANTS: dict[str, dict] = {
     "lite2-cut": {"backbone": "efficientnet_lite2", "pretrained": "imagenet-lite2"},
     "lite0-cut-crop": {"img_size": 144, "crop_size": 128},
     "lite0-cut-sbi": {"synth_augment": True},
+    "acg-same-class": {"model_options": {"ot": {"same_class": True}}},
     "acg-no-ot": {"arch": "acg-no-ot"},
     "backbone": {"arch": "backbone"},
     "scratch": {"__preset__": "quick-scratch"},
