@@ -299,3 +299,23 @@ def ablation_interval_figure(rows: list[dict], reference: str = "backbone",
     fig.update_layout(title=title + (f" ({n} test videos)" if n else ""), showlegend=False,
                       height=160 + 40 * len(rows), margin=dict(l=10, r=10, t=70, b=40))
     return fig
+
+
+def category_auc_figure(rows: list[dict], in_domain: float | None = None, level: str = "video",
+                        title: str = "AUC per forgery method") -> go.Figure:
+    """Bars of the AUC of each row of :func:`acglab.eval.categories.category_metrics` at ``level``
+    (``"frame"`` or ``"video"``), with a dashed line at chance (0.5) and, given ``in_domain``,
+    one at the detector's AUC on its own test part."""
+    names = [r["category"] for r in rows]
+    auc = [float("nan") if r[level] is None else r[level]["auc"] for r in rows]
+    fig = go.Figure(go.Bar(x=names, y=auc, text=[_cell(a) for a in auc], textposition="outside",
+                           marker_color="#1f77b4",
+                           customdata=[[r["fake_videos"], r["real_videos"]] for r in rows],
+                           hovertemplate="%{x}: AUC %{y:.3f}<br>%{customdata[0]} fake, %{customdata[1]} real "
+                                         "videos<extra></extra>"))
+    fig.add_hline(y=0.5, line_dash="dot", line_color="gray", annotation_text="chance")
+    if in_domain is not None:
+        fig.add_hline(y=in_domain, line_dash="dash", line_color="#d62728", annotation_text="own test part")
+    fig.update_layout(title=f"{title} ({level} level)", yaxis=dict(range=[0, 1.08], title="AUC"),
+                      height=380, margin=dict(l=10, r=10, t=60, b=40))
+    return fig
