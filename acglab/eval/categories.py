@@ -37,7 +37,7 @@ def category_metrics(table: SampleTable, scores) -> list[dict]:
     real = labels == REAL
     fake_categories = sorted(set(categories[~real]))
     rows = []
-    for name, chosen in [(c, categories == c) for c in fake_categories] + [(ALL_FAKES, ~real)]:
+    for name, chosen in [(str(c), categories == c) for c in fake_categories] + [(ALL_FAKES, ~real)]:
         keep = real | chosen
         result = evaluate(labels[keep], scores[keep], list(videos[keep]))
         rows.append({"category": name, "fake_videos": len(set(videos[chosen])), "real_videos": len(set(videos[real])),
