@@ -351,7 +351,7 @@ def test_run_folder_contents_and_guards(tmp_path, small_parts):
     assert {p.name for p in run.iterdir()} == {"config.json", "log.csv", "tb", "last.pt", "best.pt", "summary.json"}
     assert any(p.name.startswith("events.out.tfevents") for p in (run / "tb").iterdir())
     saved = json.loads((run / "summary.json").read_text())
-    assert saved["finished"] and saved["steps"] == 3 and saved["best"]["metric"] == "val_video_auc"
+    assert saved["finished"] and saved["steps"] == 3 and saved["best"]["metric"] == "val_frame_auc"
     assert math.isfinite(saved["last"]["train_loss"]) and 0.0 <= saved["last"]["val_frame_auc"] <= 1.0
     assert json.loads((run / "config.json").read_text())["model"]["arch"] == "acg-no-ot"
     best = torch.load(run / "best.pt", weights_only=True)
@@ -490,7 +490,7 @@ def test_cli_trains_and_resumes(tmp_path, small, capsys):
     assert "2 steps" in out and "--resume" in out
     code, out, err = run_cli(capsys, *common[:-6], "--resume", "--device", "cpu")
     assert code == 0, err
-    assert "1 epochs, 3 steps" in out and "best val_video_auc" in out
+    assert "1 epochs, 3 steps" in out and "best val_frame_auc" in out
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert config["preset"] == "quick" and config["train"]["backbone"] == "test_efficientnet"
     code, _, err = run_cli(capsys, *common[:-6], "--resume", "--preset", "full")

@@ -141,7 +141,7 @@ def handle_train(args) -> int:
 
 
 def summary_line(summary: dict) -> str:
-    """``RUN_DIR: 8 epochs, 1200 steps, best val_video_auc 0.873 (epoch 7), 41.2 img/s``."""
+    """``RUN_DIR: 8 epochs, 1200 steps, best val_frame_auc 0.873 (epoch 7), 41.2 img/s``."""
     best = summary["best"]
     best_text = (f"best {best['metric']} {best['value']:.4f} (epoch {best['epoch']})" if best["value"] is not None
                  else "no validation")

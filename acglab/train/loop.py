@@ -16,8 +16,8 @@ Read top to bottom, one run is:
    samples and ``train_ot_cross_class`` the share of those whose partner had the other label.
    ``last.pt`` is saved every ``checkpoint_every`` steps. After each epoch the validation part
    is scored (frame and video AUC), a row is added to ``log.csv`` and TensorBoard, ``last.pt``
-   is saved and copied to ``best.pt`` when the validation video AUC (frame AUC for one-frame
-   videos) improved.
+   is saved and copied to ``best.pt`` when the validation frame AUC improved
+   (:func:`~acglab.train.validation.model_selection_metric`).
 4. **End**: ``summary.json``. ``max_steps`` ends a run early (a smoke run): the epoch it stops in
    is validated and logged, and a later resume continues that epoch.
 
@@ -355,7 +355,7 @@ def _run_epochs(c, ctx, train_table, val_table, run_dir, resume, max_steps, land
             if len(val_set):
                 row.update(validate(trainer.model, val_set, ctx, c.batch_size, trainer.autocast, c.channels_last,
                                     c.num_workers))
-                metric = model_selection_metric(row)
+                metric = model_selection_metric(row, pos.best_metric)
                 better = improved(row[metric], pos.best_auc)
                 if better:
                     pos.best_auc, pos.best_epoch, pos.best_metric = row[metric], row["epoch"], metric
