@@ -18,11 +18,10 @@ from acglab.faces import (
     largest_face,
     side_margins,
 )
+from acglab.data.crop_agreement import celebdf_frame_pairs, crop_agreement
 from acglab.faces.agreement import (
     PUBLISHED_ENLARGEMENT,
     box_iou,
-    celebdf_frame_pairs,
-    crop_agreement,
     locate_crop,
     shrink_box,
 )

@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, Iterator, Sequence
 
-REAL, FAKE = 1, 0
+from acglab.labels import FAKE, REAL  # noqa: F401  (re-exported: the labels of a Sample)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import sys
 import cv2
 import numpy as np
 
-from acglab.data.samples import FAKE, REAL
+from acglab.labels import FAKE, REAL
 from acglab.synth.align import warp_image
 from acglab.synth.blend import alpha_blend
 from acglab.synth.inputs import as_landmarks, as_rgb_image
