@@ -47,22 +47,13 @@ def batch(config, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
 
 def time_steps(config, steps: int, warmup: int) -> dict:
     """Seconds per optimizer step (median over ``steps``) of a fresh trainer for ``config``."""
-    trainer = Trainer(config, Context(0, 1, 0, torch.device("cpu")), run_dir=None)
-    trainer.model.train()
-    images, labels = batch(config)
-    times = []
-    for i in range(warmup + steps):
-        t0 = time.perf_counter()
-        trainer.step(images + 0.01 * i, labels)
-        dt = time.perf_counter() - t0
-        if i >= warmup:
-            times.append(dt)
-    return {"seconds_per_step": statistics.median(times), "mean_seconds_per_step": statistics.fmean(times),
-            "images_per_second": config.batch_size / statistics.fmean(times), "steps": steps}
+    return time_interleaved({"run": config}, steps, warmup)["run"]
 
 
 def time_interleaved(configs: dict, steps: int, warmup: int) -> dict:
-    """Like :func:`time_steps` for several configs at once, one step of each in turn."""
+    """Seconds per optimizer step (median over ``steps``) of a fresh trainer for each config,
+    one step of each in turn, so that all see the same machine load; images in channels-last
+    layout when the config trains so, as the training loop feeds them."""
     trainers = {k: Trainer(c, Context(0, 1, 0, torch.device("cpu")), run_dir=None) for k, c in configs.items()}
     data = {k: batch(c) for k, c in configs.items()}
     times = {k: [] for k in configs}

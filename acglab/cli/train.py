@@ -68,7 +68,7 @@ def overrides(args) -> dict:
         backbone = SOURCES[args.pretrained].backbone
     return {
         "arch": args.arch, "backbone": backbone, "pretrained": pretrained_setting(args.pretrained),
-        "epochs": args.epochs, "lr": getattr(args, "lr", None), "backbone_lr": getattr(args, "backbone_lr", None),
+        "epochs": args.epochs, "lr": args.lr, "backbone_lr": args.backbone_lr,
         "img_size": args.img_size, "crop_size": args.crop_size, "batch_size": args.batch_size, "frames_per_video": args.frames_per_video,
         "num_workers": args.num_workers, "seed": args.seed, "synth_augment": args.synth_augment,
     }

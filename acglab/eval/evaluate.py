@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from acglab.data.samples import SampleTable
+from acglab.data.samples import FAKE, SampleTable
 from acglab.data.splits import PARTS, Split, check_split
 from acglab.errors import AcglabError, SplitError, SplitLeakageError
 from acglab.metrics import evaluate, roc_figure
@@ -210,8 +210,6 @@ def write_roc(path, fig) -> Path:
 
 def one_class_note(table: SampleTable) -> str | None:
     """A one-line note when ``table`` holds one class only (AUC and EER undefined), else ``None``."""
-    from acglab.data.samples import FAKE
-
     labels = set(table.labels)
     if len(labels) != 1:
         return None

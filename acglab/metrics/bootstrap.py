@@ -87,15 +87,20 @@ def _interval(estimate, replicates, level, n_boot) -> Interval:
     return Interval(float(estimate), float(low), float(high), float(level), int(n_boot))
 
 
+def _mean_aucs(positive: np.ndarray, runs: np.ndarray, idx: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean AUC over the runs (runs, n) on all samples, and on each replicate of ``idx`` (n_boot, n)."""
+    estimate = auc_matrix(np.broadcast_to(positive, runs.shape), runs).mean()
+    replicates = auc_matrix(positive[idx][:, None, :], runs[:, idx].transpose(1, 0, 2)).mean(1)
+    return float(estimate), replicates
+
+
 def auc_interval(labels, scores, n_boot: int = 2000, level: float = 0.95, seed: int = 0,
                  pos_label: int = FAKE) -> Interval:
     """Mean AUC of the runs in ``scores`` ((n,) or (runs, n), all on the samples ``labels``)
     with its percentile bootstrap interval over the samples (module notes)."""
     positive = _check(labels, pos_label)
     s = _runs(scores, len(positive), "scores")
-    estimate = auc_matrix(np.broadcast_to(positive, s.shape), s).mean()
-    idx = _draws(positive, n_boot, np.random.default_rng(seed))
-    reps = auc_matrix(positive[idx][:, None, :], s[:, idx].transpose(1, 0, 2)).mean(1)
+    estimate, reps = _mean_aucs(positive, s, _draws(positive, n_boot, np.random.default_rng(seed)))
     return _interval(estimate, reps, level, n_boot)
 
 
@@ -105,10 +110,6 @@ def paired_auc_interval(labels, scores_a, scores_b, n_boot: int = 2000, level: f
     same samples), with its paired percentile bootstrap interval (module notes)."""
     positive = _check(labels, pos_label)
     a, b = _runs(scores_a, len(positive), "scores_a"), _runs(scores_b, len(positive), "scores_b")
-    estimate = (auc_matrix(np.broadcast_to(positive, a.shape), a).mean()
-                - auc_matrix(np.broadcast_to(positive, b.shape), b).mean())
     idx = _draws(positive, n_boot, np.random.default_rng(seed))
-    pos = positive[idx][:, None, :]
-    reps = (auc_matrix(pos, a[:, idx].transpose(1, 0, 2)).mean(1)
-            - auc_matrix(pos, b[:, idx].transpose(1, 0, 2)).mean(1))
-    return _interval(estimate, reps, level, n_boot)
+    (est_a, reps_a), (est_b, reps_b) = _mean_aucs(positive, a, idx), _mean_aucs(positive, b, idx)
+    return _interval(est_a - est_b, reps_a - reps_b, level, n_boot)

@@ -102,7 +102,7 @@ class ACGDetector(nn.Module):
                  max_stride: int | None = None, normalization: Normalization | None = None):
         super().__init__()
         self.encoder = create_encoder(backbone, pretrained, max_stride)
-        self.normalization = Normalization(*normalization) if normalization else encoder_normalization(self.encoder)
+        self.normalization = normalization or encoder_normalization(self.encoder)
         channels, reductions = self.encoder.feature_info.channels(), self.encoder.feature_info.reduction()
         self.mid_level = decoder_level(reductions)
         self.noise_std, self.noise_prob = float(noise_std), float(noise_prob)
@@ -136,7 +136,7 @@ class BackboneDetector(nn.Module):
                  max_stride: int | None = None, normalization: Normalization | None = None):
         super().__init__()
         self.encoder = create_encoder(backbone, pretrained, max_stride)
-        self.normalization = Normalization(*normalization) if normalization else encoder_normalization(self.encoder)
+        self.normalization = normalization or encoder_normalization(self.encoder)
         self.feature_dim = self.encoder.feature_info.channels()[-1]
         self.head = FakeLogitHead(self.feature_dim, drop_rate)
 

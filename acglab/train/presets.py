@@ -118,38 +118,30 @@ class TrainConfig:
 #: decoder widths of the quick preset: half of RECCE's (256, 128, 64)
 QUICK_DECODER_CHANNELS = [128, 64, 32]
 
+_QUICK = TrainConfig(
+    backbone="efficientnet_lite0",
+    pretrained="imagenet-lite0",
+    img_size=128,
+    batch_size=32,
+    epochs=10,
+    step_size=300,
+    gamma=0.5,
+    flood=None,
+    model_options={"decoder_channels": QUICK_DECODER_CHANNELS, "max_stride": 16},
+    num_workers=0,
+    channels_last=True,
+    checkpoint_every=50,
+    log_every=10,
+)
+
 PRESETS: dict[str, TrainConfig] = {
     # the thesis setting: ImageNet Xception (timm's hub weights) at 299 px; on CUDA, mixed
     # precision (amp=None) and channels-last convolutions
     "full": TrainConfig(pretrained=True, channels_last=True),
-    "quick": TrainConfig(
-        backbone="efficientnet_lite0",
-        pretrained="imagenet-lite0",
-        img_size=128,
-        batch_size=32,
-        epochs=10,
-        step_size=300,
-        gamma=0.5,
-        flood=None,
-        model_options={"decoder_channels": QUICK_DECODER_CHANNELS, "max_stride": 16},
-        num_workers=0,
-        channels_last=True,
-        checkpoint_every=50,
-        log_every=10,
-    ),
-    "quick-scratch": TrainConfig(
-        backbone="resnet18",
-        img_size=128,
-        batch_size=32,
-        epochs=15,
-        step_size=300,
-        gamma=0.5,
-        flood=None,
-        model_options={"decoder_channels": QUICK_DECODER_CHANNELS, "max_stride": 16},
-        num_workers=0,
-        checkpoint_every=50,
-        log_every=10,
-    ),
+    "quick": _QUICK,
+    # the quick budget from random weights (module notes)
+    "quick-scratch": dataclasses.replace(_QUICK, backbone="resnet18", pretrained=False, epochs=15,
+                                         channels_last=False, model_options=dict(_QUICK.model_options)),
 }
 
 
