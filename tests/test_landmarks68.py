@@ -266,3 +266,29 @@ def test_self_blend_on_a_real_face_with_dlib_landmarks(astronaut_face):
     assert np.array_equal(fake[outside], astronaut_face[outside])
     nose = np.rint(pts[30]).astype(int)
     assert mask[nose[1], nose[0]] > 0
+
+
+def test_training_landmark_cache_keeps_68_points_apart_from_5(tmp_path, monkeypatch, astronaut_face):
+    """``face_landmarks(points=68)`` detects with MTCNN's box and dlib's predictor, caches the 68
+    points in a file of their own (the 5-point cache is untouched) and gives the same points back."""
+    from acglab.data import REAL, Sample, SampleTable
+    from acglab.data.images import save_image
+    from acglab.faces import detect_faces
+    from acglab.train import landmarks as tl
+
+    _require_predictor()
+    monkeypatch.setenv("ACGLAB_CACHE", str(tmp_path / "cache"))
+    path = str(tmp_path / "faces" / "a.png")
+    os.makedirs(os.path.dirname(path))
+    save_image(path, astronaut_face)
+    table = SampleTable([Sample(path, REAL, "c/a", ("a",), "c", "a", 0)])
+    found = tl.face_landmarks(table, root=tmp_path / "faces", progress=False, points=68)
+    box = detect_faces(astronaut_face, min_face_size=tl.CROP_MIN_FACE_SIZE)[0].box
+    np.testing.assert_allclose(found[path], landmarks68(astronaut_face, box=box), atol=0.01)
+    assert tl.cache_file(tmp_path / "faces", 68).is_file() and not tl.cache_file(tmp_path / "faces", 5).exists()
+    calls = []
+    again = tl.face_landmarks(table, root=tmp_path / "faces", progress=False, points=68,
+                              detect=lambda p: calls.append(p))
+    assert calls == [] and np.array_equal(again[path], found[path])
+    with pytest.raises(AcglabError, match="landmark points"):
+        tl.face_landmarks(table, root=tmp_path / "faces", progress=False, points=7)

@@ -524,3 +524,54 @@ def test_bank_labels_round_trip_and_old_state_dicts_load():
     # other keys stay required
     with pytest.raises(RuntimeError, match="Missing key"):
         ot_module(bank_size=48, warmup=24).load_state_dict({k: v for k, v in old.items() if k != "bank"})
+
+
+# ---------------------------------------------------------------------------- OT module: extra training points
+def test_training_points_are_same_class_interpolations_of_fitted_features():
+    """Each extra point is (1 - w) y_i + w y_j for two fitted entries of its own label (found by
+    brute force over all pairs), drawn reproducibly for a given step; none before a fit."""
+    assert ot_module().training_points(16)[0].shape == (0, 2)
+    module, _ = labelled_run()
+    points, labels = module.training_points(200)
+    assert 0 < points.shape[0] <= 200 and labels.shape == (points.shape[0],)
+    fit, fit_labels, w = module.fit_features[:int(module.fit_count)], module.fit_labels, module.options.weight
+    pairs = (1 - w) * fit[:, None, :] + w * fit[None, :, :]                       # (N, N, D)
+    dist = (pairs[None] - points[:, None, None, :]).norm(dim=-1).flatten(1)       # (m, N * N)
+    best = dist.argmin(1)
+    i, j = best // fit.shape[0], best % fit.shape[0]
+    assert float(dist.min(1).values.max()) < 1e-5
+    assert torch.equal(fit_labels[i], labels) and torch.equal(fit_labels[j], labels) and (i != j).all()
+    again, again_labels = module.training_points(200)
+    assert torch.equal(again, points) and torch.equal(again_labels, labels)
+
+
+def test_extra_points_join_the_classification_loss_and_train_the_head_only():
+    import torch.nn.functional as F
+
+    from acglab.losses import acg_loss
+
+    torch.manual_seed(0)
+    model = build_model("acg", SMALL, img_size=SIZE, ot={"bank_size": 16, "warmup": 16, "refit_every": 1, "dim": 4,
+                                                         "threshold": 3.14, "max_steps": 20, "samples": 2048,
+                                                         "extra_points": 12})
+    model.train()
+    x, labels = torch.randn(8, 3, SIZE, SIZE), torch.tensor([0, 1] * 4)
+    assert model(x, labels).extra is None  # no fit before the bank holds 16 features
+    out = model(x, labels)
+    logits, point_labels = out.extra
+    assert 0 < logits.shape[0] <= 12 and out.ot["extra_points"] == logits.shape[0]
+    total, parts = acg_loss(out, x, labels, lambda_r=0.0, lambda_m=0.0)
+    targets = 1.0 - torch.cat([labels, point_labels]).float()          # label 1 = real, target = P(fake)
+    expected = F.binary_cross_entropy_with_logits(torch.cat([out.logits, logits]), targets)
+    assert parts["cls"] == pytest.approx(float(expected), rel=1e-6)
+    model.zero_grad()
+    logits.sum().backward()
+    assert all(p.grad is None for p in model.encoder.parameters())
+    assert any(p.grad is not None and float(p.grad.abs().sum()) > 0 for p in model.head.parameters())
+    model.eval()
+    assert model(x).extra is None
+
+
+def test_extra_points_option_is_checked():
+    with pytest.raises(ModelConfigError, match="extra_points"):
+        OTOptions.from_dict({"extra_points": -1})

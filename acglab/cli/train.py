@@ -46,6 +46,8 @@ def register(sub) -> None:
     p.add_argument("--device", choices=DEVICES, default="auto", help="auto (CUDA when available), cpu or cuda")
     p.add_argument("--synth-augment", action="store_true", default=None,
                    help="turn half the real training faces into self-blended fakes (needs face landmarks)")
+    p.add_argument("--landmarks", type=int, choices=(5, 68), dest="landmark_points",
+                   help="landmarks of the self-blended fakes: 5 (MTCNN, default) or 68 (dlib, SBI's hull mask)")
     p.add_argument("--max-steps", type=int, metavar="N", help="stop after N optimizer steps (smoke runs)")
     p.add_argument("--resume", action="store_true", help="continue the run in RUN_DIR from its last.pt")
     p.add_argument("--allow-leaky-split", action="store_true",
@@ -71,6 +73,7 @@ def overrides(args) -> dict:
         "epochs": args.epochs, "lr": args.lr, "backbone_lr": args.backbone_lr,
         "img_size": args.img_size, "crop_size": args.crop_size, "batch_size": args.batch_size, "frames_per_video": args.frames_per_video,
         "num_workers": args.num_workers, "seed": args.seed, "synth_augment": args.synth_augment,
+        "landmark_points": args.landmark_points,
     }
 
 

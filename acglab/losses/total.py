@@ -18,9 +18,18 @@ def acg_loss(out, x: torch.Tensor, labels, lambda_r: float = 0.1, lambda_m: floa
     ``out.recon`` (0 when the model has no decoder or the batch no real sample); L_m:
     :func:`multi_level_metric_loss` on ``out.pooled`` (0 when empty; undefined terms are 0).
 
+    OT-generated training features (``out.extra``, the OT option ``extra_points``) join the
+    batch of L_cls: its mean runs over the B samples and the m generated points together.
+
     Returns ``(total, parts)`` with ``parts = {"cls", "rec", "metric", "total"}`` as floats.
     """
-    cls = bce_loss(out, labels, flood)
+    if out.extra is not None:
+        extra_logits, extra_labels = out.extra
+        batch_labels = torch.as_tensor(labels, device=out.logits.device).long()
+        cls = bce_loss(torch.cat([out.logits, extra_logits.to(out.logits.dtype)]),
+                       torch.cat([batch_labels, extra_labels.to(batch_labels.device)]), flood)
+    else:
+        cls = bce_loss(out, labels, flood)
     rec = real_l1_loss(out.recon, x, labels) if out.recon is not None else cls.new_zeros(())
     metric = multi_level_metric_loss(out.pooled, labels).to(cls.device) if out.pooled else cls.new_zeros(())
     total = cls + lambda_r * rec.float() + lambda_m * metric

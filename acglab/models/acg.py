@@ -120,10 +120,15 @@ class ACGDetector(nn.Module):
         recon, levels = self.decoder(mid, x.shape[-2:])
         pooled = [global_average_pool(mid)] + [global_average_pool(m) for m in levels]
         features = global_average_pool(deep)
-        diagnostics = {}
+        diagnostics, extra = {}, None
         if self.ot is not None:
             features, diagnostics = self.ot(features, labels)
-        return ACGOutput(self.head(features), recon, pooled, features, diagnostics)
+            if self.training and self.ot.options.extra_points:
+                points, point_labels = self.ot.training_points(self.ot.options.extra_points)
+                if points.shape[0]:
+                    extra = (self.head(points.to(features.dtype)), point_labels)
+                diagnostics["extra_points"] = int(points.shape[0])
+        return ACGOutput(self.head(features), recon, pooled, features, diagnostics, extra)
 
 
 class BackboneDetector(nn.Module):

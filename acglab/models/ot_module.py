@@ -393,6 +393,24 @@ class OTFeatureModule(nn.Module):
 
     # ------------------------------------------------------------------ generation
     @torch.no_grad()
+    def training_points(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        r"""Up to ``n`` generated features with their class, as extra training data.
+
+        The draws of :meth:`generated_features` with ``same_class=True`` (a kept pair joins two
+        fitted entries of the same known label, so :math:`z = (1 - w) y_i + w y_j` belongs to
+        that class), from a generator seeded by the module's seed and its step counter, so that a
+        resumed run draws the same points. Returns features (m, D) and labels (m,) long, m <= n;
+        empty before the first fit.
+        """
+        fitted = int(self.fit_count)
+        if n < 1 or fitted < 2:
+            return self.fit_features.new_zeros((0, self.fit_features.shape[1])), self.fit_labels.new_zeros((0,))
+        g = torch.Generator().manual_seed(self.options.seed * 1_000_003 + 500_009 + int(self.step))
+        features, record = self.generated_features(n, g, same_class=True)
+        labels = record.labels[record.replaced].to(features.device)
+        return features, labels
+
+    @torch.no_grad()
     def generated_features(self, n: int, generator: torch.Generator | None = None, *,
                            threshold: float | None = None, weight: float | None = None,
                            same_class: bool | None = None) -> tuple[torch.Tensor, OTStepRecord]:

@@ -28,6 +28,10 @@ class OTOptions:
         given to ``forward``; an unknown label never matches): mixing stays inside a class.
         ``False`` (the thesis' module) ignores labels for the replacement and only records how
         many replaced samples took a partner of the other class.
+    extra_points : each training step also draws this many generated features
+        (:meth:`OTFeatureModule.training_points`: same-class pairs of the last fit, labelled
+        with their class) and adds them to the classifier's batch: the thesis' "new features"
+        used as extra training data. They are detached, so they train the head only. 0: off.
     """
 
     bank_size: int = 1024
@@ -45,6 +49,7 @@ class OTOptions:
     samples: int | None = None
     seed: int = 0
     same_class: bool = False
+    extra_points: int = 0
 
     @classmethod
     def from_dict(cls, options: dict | None) -> "OTOptions":
@@ -72,6 +77,7 @@ class OTOptions:
         positive_int("warmup", 2)
         positive_int("neighbours")
         positive_int("max_steps")
+        positive_int("extra_points", 0)
         if self.dim is not None:
             positive_int("dim")
         if self.samples is not None:

@@ -34,6 +34,8 @@ class ACGOutput:
         levels, the inputs of the metric loss (thesis eq. 2.3); empty for the plain backbone.
     features : (B, D) bottleneck feature vector fed to the classifier (after the OT module).
     ot : OT module diagnostics (``replaced``, ``refit``, ...), empty when the module is off.
+    extra : ``(logits (m,), labels (m,))`` of OT-generated training features (the OT option
+        ``extra_points``), added to the classification loss; ``None`` when off or outside training.
     """
 
     logits: torch.Tensor
@@ -41,6 +43,7 @@ class ACGOutput:
     pooled: list[torch.Tensor] = field(default_factory=list)
     features: torch.Tensor | None = None
     ot: dict = field(default_factory=dict)
+    extra: tuple[torch.Tensor, torch.Tensor] | None = None
 
     @property
     def scores(self) -> torch.Tensor:
