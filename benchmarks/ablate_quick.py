@@ -9,7 +9,15 @@ finished run is reused; an interrupted one resumes) and, after every epoch, scor
 choosing the checkpoint (best validation video or frame AUC, smoothed validation, a fixed epoch)
 can be compared afterwards against the test score it picks. ``--report`` prints, per variant,
 the mean test video AUC of the best-validation checkpoint over seeds with a bootstrap interval
-over test videos, and the paired interval of each variant against the first one.
+over test videos, and the paired interval of each variant against ``--reference``.
+
+    python benchmarks/ablate_quick.py --out runs/ablation --variants V1,V2 --export \
+        --stored benchmarks/results/quick_ablation.json
+
+adds the finished runs' validation AUCs and per-video test scores of every epoch to a small JSON
+file kept with the project, so the tables (``--report --stored FILE``) and notebook 05's
+interval figure (:func:`acglab.eval.ablation.stored_ablation`) can be recomputed without the run
+folders.
 """
 from __future__ import annotations
 
@@ -21,19 +29,29 @@ import time
 from pathlib import Path
 
 #: variants: changes to the quick preset (``TrainConfig.replace`` keywords)
+#: the thesis' ACG settings, which the quick preset changes (input noise, label-free OT mixing)
+THESIS_ACG = {"noise_prob": 0.5, "ot": {"same_class": False}}
+THESIS_ACG_NO_OT = {"noise_prob": 0.5}
 VARIANTS: dict[str, dict] = {
-    "lite0-cut": {},
-    "lite0-whole": {"model_options": {"max_stride": None}},
-    "lite0-cut-lr": {"lr": 1e-3, "backbone_lr": 2e-4},
-    "lite0-cut-blr": {"backbone_lr": 1e-4},
-    "lite0-cut-160": {"img_size": 160},
-    "tf-lite0-cut": {"backbone": "tf_efficientnet_lite0"},
-    "lite1-cut": {"backbone": "efficientnet_lite1", "pretrained": "imagenet-lite1"},
-    "lite2-cut": {"backbone": "efficientnet_lite2", "pretrained": "imagenet-lite2"},
-    "lite0-cut-crop": {"img_size": 144, "crop_size": 128},
-    "lite0-cut-sbi": {"synth_augment": True},
-    "acg-same-class": {"model_options": {"ot": {"same_class": True}}},
-    "acg-no-ot": {"arch": "acg-no-ot"},
+    # the first rounds of the ablation, with the thesis' input noise and label-free mixing
+    "lite0-cut": {"model_options": THESIS_ACG},
+    "lite0-whole": {"model_options": {**THESIS_ACG, "max_stride": None}},
+    "lite0-cut-lr": {"lr": 1e-3, "backbone_lr": 2e-4, "model_options": THESIS_ACG},
+    "lite0-cut-blr": {"backbone_lr": 1e-4, "model_options": THESIS_ACG},
+    "lite0-cut-160": {"img_size": 160, "model_options": THESIS_ACG},
+    "tf-lite0-cut": {"backbone": "tf_efficientnet_lite0", "model_options": THESIS_ACG},
+    "lite1-cut": {"backbone": "efficientnet_lite1", "pretrained": "imagenet-lite1", "model_options": THESIS_ACG},
+    "lite2-cut": {"backbone": "efficientnet_lite2", "pretrained": "imagenet-lite2", "model_options": THESIS_ACG},
+    "lite0-cut-crop": {"img_size": 144, "crop_size": 128, "model_options": THESIS_ACG},
+    "acg-same-class": {"model_options": {"noise_prob": 0.5}},
+    "acg-no-noise": {"model_options": {"ot": {"same_class": False}}},
+    "acg-no-ot": {"arch": "acg-no-ot", "model_options": THESIS_ACG_NO_OT},
+    # the preset as it is now: no input noise, same-class mixing
+    "acg-same-class-no-noise": {},
+    "acg-no-ot-no-noise": {"arch": "acg-no-ot"},
+    "acg-extra-points": {"model_options": {"ot": {"same_class": True, "extra_points": 32}}},
+    "acg-sbi": {"synth_augment": True},
+    "acg-sbi68": {"synth_augment": True, "landmark_points": 68},
     "backbone": {"arch": "backbone"},
     "scratch": {"__preset__": "quick-scratch"},
 }
@@ -129,19 +147,53 @@ def _scores(test_record, videos):
     return [test_record["video_scores"][v][0] for v in videos]
 
 
-def report(out: Path, variants: list[str], reference: str | None) -> None:
+def finished_runs(out: Path, variants: list[str], stored: Path | None = None) -> dict:
+    """``{variant: {"seedS": run}}`` of the finished runs below ``out``, after those of the
+    ``stored`` scores file (:func:`export`); a run folder wins over a stored copy."""
+    runs = {}
+    if stored is not None and stored.is_file():
+        saved = json.loads(stored.read_text())
+        for name in variants:
+            if name in saved:
+                runs[name] = {seed: [tuple(r) for r in run] for seed, run in saved[name].items()}
+    for name in variants:
+        seeds = sorted((out / name).glob("seed*"))
+        found = {d.name: r for d in seeds if (r := _read_run(d))}
+        if found:
+            runs[name] = {**runs.get(name, {}), **found}
+    return runs
+
+
+def export(out: Path, variants: list[str], path: Path) -> None:
+    """Write the finished runs' validation AUCs and per-video test scores of every epoch to
+    ``path`` (JSON, scores rounded to 5 decimals), merged into what the file already holds, so
+    the tables can be recomputed without the run folders (``--report --stored path``)."""
+    saved = json.loads(path.read_text()) if path.is_file() else {}
+    for name, found in finished_runs(out, variants).items():
+        saved.setdefault(name, {})
+        for seed, run in found.items():
+            summary = out / name / seed / "summary.json"
+            if not (summary.is_file() and json.loads(summary.read_text()).get("finished")):
+                continue  # still training
+            saved[name][seed] = [
+                [e, round(v, 6), round(f, 6), {"epoch": t["epoch"], "video_auc": t["video_auc"], "frame_auc": t["frame_auc"],
+                                               "video_scores": {k: [round(s, 5), y] for k, (s, y) in t["video_scores"].items()}}]
+                for e, v, f, t in run]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(saved, sort_keys=True))
+    os.replace(tmp, path)
+    print(f"wrote {path}: " + ", ".join(f"{k} ({len(v)} seeds)" for k, v in sorted(saved.items())))
+
+
+def report(out: Path, variants: list[str], reference: str | None, stored: Path | None = None) -> None:
     """Per variant: the test video AUC each checkpoint rule picks (mean over seeds, bootstrap
     interval over test videos) and the paired interval against ``reference``."""
     import numpy as np
 
     from acglab.metrics.bootstrap import auc_interval, paired_auc_interval
 
-    runs = {}
-    for name in variants:
-        seeds = sorted((out / name).glob("seed*"))
-        found = {d.name: r for d in seeds if (r := _read_run(d))}
-        if found:
-            runs[name] = found
+    runs = finished_runs(out, variants, stored)
     if not runs:
         print("no finished runs")
         return
@@ -200,9 +252,17 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--report", action="store_true", help="print the tables of the finished runs; train nothing")
     p.add_argument("--reference", default=None, help="variant the paired intervals compare against")
+    p.add_argument("--stored", default=None, help="scores file of earlier runs (--report reads it, --export writes it)")
+    p.add_argument("--export", action="store_true", help="add the finished runs' scores to --stored; train nothing")
     args = p.parse_args(argv)
+    stored = Path(args.stored) if args.stored else None
+    if args.export:
+        if stored is None:
+            p.error("--export needs --stored FILE")
+        export(Path(args.out), args.variants.split(","), stored)
+        return 0
     if args.report:
-        report(Path(args.out), args.variants.split(","), args.reference)
+        report(Path(args.out), args.variants.split(","), args.reference, stored)
         return 0
     if args.threads:
         import torch

@@ -427,3 +427,45 @@ def test_ablation_intervals_and_figure():
     arms[0].scores = None
     with pytest.raises(AcglabError, match="no per-frame test scores"):
         ablation_intervals(arms)
+
+
+def test_stored_ablation_picks_best_validation_epochs_and_averages_seeds(tmp_path):
+    """Per seed the epoch of best validation frame AUC (first on ties) is used; the row's AUC is
+    the mean over seeds of scikit-learn's AUC of those scores; the paired difference is the
+    difference of the two means over the common seeds."""
+    import json
+
+    from sklearn.metrics import roc_auc_score
+
+    from acglab.eval.ablation import stored_ablation
+
+    rng = np.random.default_rng(1)
+    videos = [f"v{i}" for i in range(40)]
+    labels = [REAL if i % 2 else FAKE for i in range(40)]
+    fake = np.array([lab == FAKE for lab in labels], float)
+
+    def run(strengths, val_frame):
+        return [[e + 1, 0.5, vf, {"video_scores": {v: [float(fake[i] * s + rng.normal()), labels[i]]
+                                                   for i, v in enumerate(videos)}}]
+                for e, (s, vf) in enumerate(zip(strengths, val_frame))]
+
+    stored = {"acg": {"seed0": run([0.1, 3.0, 0.2], [0.6, 0.9, 0.9]), "seed1": run([2.0, 0.1], [0.8, 0.7])},
+              "backbone": {"seed0": run([0.5], [0.5]), "seed1": run([0.5], [0.5]), "seed2": run([1.0], [0.5])}}
+    path = tmp_path / "scores.json"
+    path.write_text(json.dumps(stored))
+    rows = stored_ablation(path, {"backbone": "backbone", "acg": "ACG"}, reference="backbone", n_boot=300)
+
+    def auc(record):
+        scores = [record["video_scores"][v][0] for v in videos]
+        return roc_auc_score(fake, scores)
+
+    acg = [auc(stored["acg"]["seed0"][1][3]), auc(stored["acg"]["seed1"][0][3])]  # epoch 2 (tie -> first), epoch 1
+    bb = [auc(stored["backbone"][s][0][3]) for s in ("seed0", "seed1", "seed2")]
+    assert rows[1]["video_auc"] == pytest.approx(np.mean(acg)) and rows[1]["seeds"] == 2
+    assert rows[0]["video_auc"] == pytest.approx(np.mean(bb)) and "diff" not in rows[0]
+    assert rows[1]["diff"] == pytest.approx(np.mean(acg) - np.mean(bb[:2]))
+    assert rows[1]["diff_ci"][0] <= rows[1]["diff"] <= rows[1]["diff_ci"][1]
+    with pytest.raises(AcglabError, match="no runs of acg-no-ot"):
+        stored_ablation(path, {"acg-no-ot": "x"}, reference="backbone")
+    kept = stored_ablation(path, {"acg-no-ot": "x", "acg": "ACG"}, reference="backbone", n_boot=300, skip_missing=True)
+    assert [r["arm"] for r in kept] == ["acg"] and "diff" not in kept[0]

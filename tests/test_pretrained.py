@@ -180,6 +180,8 @@ def test_cli_names_and_backbones():
         _config("--preset", "quick", "--backbone", "resnet18")
     lrs = _config("--preset", "quick", "--lr", "1e-3", "--backbone-lr", "1e-4")
     assert (lrs.lr, lrs.backbone_lr) == (1e-3, 1e-4)
+    sbi = _config("--preset", "quick", "--synth-augment", "--landmarks", "68")
+    assert (sbi.synth_augment, sbi.landmark_points) == (True, 68) and quick.landmark_points == 5
 
 
 def test_backbone_learning_rate_groups():

@@ -86,6 +86,25 @@ def test_presets_follow_the_thesis_and_are_json():
     assert PRESETS["quick"].num_workers == 0 and PRESETS["quick"].img_size < 299
 
 
+def test_quick_preset_acg_settings_reach_the_model():
+    """The quick preset trains ACG without input noise and with same-class OT mixing (measured
+    choices); the random-init preset and the full preset keep the thesis' noise and label-free OT."""
+    from acglab.models import build_model
+    from acglab.models.acg import DEFAULT_NOISE_PROB
+    from acglab.train.loop import model_options
+
+    def built(config):
+        return build_model(config.arch, "test_efficientnet", img_size=32, **model_options(config))
+
+    quick = built(PRESETS["quick"])
+    assert quick.noise_prob == 0.0 and quick.ot.options.same_class is True
+    for name in ("quick-scratch", "full"):
+        model = built(PRESETS[name])
+        assert model.noise_prob == DEFAULT_NOISE_PROB > 0 and model.ot.options.same_class is False, name
+    # the backbone arm of the same preset gets none of the ACG-only options
+    assert not hasattr(built(PRESETS["quick"].replace(arch="backbone")), "ot")
+
+
 def test_preset_overrides_and_bad_values():
     c = preset("quick", epochs=3, backbone=None)
     assert c.epochs == 3 and c.backbone == PRESETS["quick"].backbone

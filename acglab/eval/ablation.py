@@ -250,3 +250,60 @@ def ablation_intervals(results: list[ArmResult], reference: str = "backbone", n_
             row["diff"], row["diff_ci"] = d.estimate, (d.low, d.high)
         rows.append(row)
     return rows
+
+
+def _best_epoch_scores(run: list) -> dict:
+    """``{video: (label, score)}`` of the epoch with the best validation frame AUC (the rule that
+    picks ``best.pt``; the first such epoch on ties) of one stored run."""
+    best = max(range(len(run)), key=lambda k: (run[k][2], -k))
+    return {v: (int(y), float(s)) for v, (s, y) in run[best][3]["video_scores"].items()}
+
+
+def stored_ablation(path, arms: dict[str, str], reference: str, n_boot: int = 2000, seed: int = 0,
+                    skip_missing: bool = False) -> list[dict]:
+    """Ablation rows over seeds from a stored scores file (``benchmarks/ablate_quick.py --export``).
+
+    ``path`` maps variant -> ``{"seedS": [[epoch, val video AUC, val frame AUC, test record], ...]}``
+    where a test record holds ``video_scores`` ``{video: [P(fake), label]}``. For each variant
+    of ``arms`` (variant -> display name) and each seed, the epoch :func:`acglab.train.train`
+    would keep as ``best.pt`` (best validation frame AUC) is taken; the row gives the mean test
+    video AUC over the seeds with its bootstrap interval over the test videos and, against
+    ``reference``, the paired interval over the seeds both have. Rows as
+    :func:`ablation_intervals` makes them (plus ``seeds``), for
+    :func:`acglab.viz.detector_figures.ablation_interval_figure`. A variant the file does not
+    hold is an error, or left out with ``skip_missing``.
+    """
+    from acglab.metrics.bootstrap import auc_interval, paired_auc_interval
+
+    try:
+        stored = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as err:
+        raise AcglabError(f"cannot read the stored ablation scores {path}: {err}") from None
+    missing = [a for a in arms if a not in stored]
+    if skip_missing:
+        arms = {a: n for a, n in arms.items() if a in stored}
+        missing = [] if arms else missing
+    if missing:
+        raise AcglabError(f"{path} holds no runs of {', '.join(missing)}; it has {', '.join(sorted(stored))}")
+    picked = {a: {s: _best_epoch_scores(run) for s, run in stored[a].items()} for a in arms}
+    videos = sorted(set.intersection(*(set(d) for runs in picked.values() for d in runs.values())))
+    if not videos:
+        raise AcglabError(f"the runs in {path} were scored on different test videos")
+    first = next(iter(picked[next(iter(arms))].values()))
+    labels = np.array([first[v][0] for v in videos])
+
+    def matrix(arm, seeds):
+        return np.array([[picked[arm][s][v][1] for v in videos] for s in seeds])
+
+    rows = []
+    for arm, name in arms.items():
+        seeds = sorted(picked[arm])
+        ci = auc_interval(labels, matrix(arm, seeds), n_boot=n_boot, seed=seed)
+        row = {"arm": arm, "name": name, "video_auc": ci.estimate, "ci": (ci.low, ci.high), "n_videos": len(videos),
+               "seeds": len(seeds)}
+        common = sorted(set(seeds) & set(picked.get(reference, {})))
+        if arm != reference and common:
+            d = paired_auc_interval(labels, matrix(arm, common), matrix(reference, common), n_boot=n_boot, seed=seed)
+            row["diff"], row["diff_ci"] = d.estimate, (d.low, d.high)
+        rows.append(row)
+    return rows

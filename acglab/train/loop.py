@@ -262,7 +262,7 @@ def _training_landmarks(config, ctx, table, landmarks, data_root, progress):
 
     if not ctx.is_main:  # the main process detects and caches first; the others read its cache
         dist_.barrier(ctx)
-    found = face_landmarks(table, root=data_root, progress=progress and ctx.is_main)
+    found = face_landmarks(table, root=data_root, progress=progress and ctx.is_main, points=config.landmark_points)
     if ctx.is_main:
         dist_.barrier(ctx)
     if not found and FAKE not in table.labels:
