@@ -563,7 +563,7 @@ def test_extra_points_join_the_classification_loss_and_train_the_head_only():
     total, parts = acg_loss(out, x, labels, lambda_r=0.0, lambda_m=0.0)
     targets = 1.0 - torch.cat([labels, point_labels]).float()          # label 1 = real, target = P(fake)
     expected = F.binary_cross_entropy_with_logits(torch.cat([out.logits, logits]), targets)
-    assert parts["cls"] == pytest.approx(float(expected), rel=1e-6)
+    assert parts["cls"] == pytest.approx(float(expected.detach()), rel=1e-6)
     model.zero_grad()
     logits.sum().backward()
     assert all(p.grad is None for p in model.encoder.parameters())
