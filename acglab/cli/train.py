@@ -19,7 +19,7 @@ DEVICES = ("auto", "cpu", "cuda")
 
 
 def register(sub) -> None:
-    from acglab.train.presets import ARCHS, PRESETS
+    from acglab.train.presets import ARCHS, LANDMARK_POINTS, PRESETS
 
     p = sub.add_parser("train", help="train the ACG detector on a split (quick CPU preset or the full thesis setting)")
     p.add_argument("--data", required=True, metavar="DATA", help="dataset folder of face crops")
@@ -46,7 +46,7 @@ def register(sub) -> None:
     p.add_argument("--device", choices=DEVICES, default="auto", help="auto (CUDA when available), cpu or cuda")
     p.add_argument("--synth-augment", action="store_true", default=None,
                    help="turn half the real training faces into self-blended fakes (needs face landmarks)")
-    p.add_argument("--landmarks", type=int, choices=(5, 68), dest="landmark_points",
+    p.add_argument("--landmarks", type=int, choices=LANDMARK_POINTS, dest="landmark_points",
                    help="landmarks of the self-blended fakes: 5 (MTCNN, default) or 68 (dlib, SBI's hull mask)")
     p.add_argument("--max-steps", type=int, metavar="N", help="stop after N optimizer steps (smoke runs)")
     p.add_argument("--resume", action="store_true", help="continue the run in RUN_DIR from its last.pt")

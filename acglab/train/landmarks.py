@@ -24,16 +24,13 @@ from acglab.data.layouts import offline
 from acglab.data.samples import REAL, SampleTable
 from acglab.errors import AcglabError, ImageError
 from acglab.paths import cache_dir
+from acglab.train.presets import LANDMARK_POINTS
 from acglab.fileio import write_text_atomic
 
 #: smallest face side searched for in face crops (the face fills most of the crop)
 CROP_MIN_FACE_SIZE = 40
 #: write the cache after this many newly detected images, so an interruption loses little
 SAVE_EVERY = 200
-
-
-#: landmark sets a training run can use
-POINTS = (5, 68)
 
 
 def cache_file(root, points: int = 5) -> Path:
@@ -95,8 +92,8 @@ def face_landmarks(table: SampleTable, root=None, progress: bool = True, detect=
         :func:`detect_landmarks68` for 68)
     points : 5 or 68 (module notes)
     """
-    if points not in POINTS:
-        raise AcglabError(f"landmark points must be one of {', '.join(map(str, POINTS))}, got {points!r}")
+    if points not in LANDMARK_POINTS:
+        raise AcglabError(f"landmark points must be one of {', '.join(map(str, LANDMARK_POINTS))}, got {points!r}")
     if detect is None:
         detect = detect_landmarks if points == 5 else detect_landmarks68
     real = [s.path for s in table if s.label == REAL]

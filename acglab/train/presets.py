@@ -34,6 +34,8 @@ from dataclasses import dataclass, field, fields
 from acglab.errors import AcglabError
 
 ARCHS = ("acg", "acg-no-ot", "backbone")
+#: landmark sets of the self-blended fakes (:mod:`acglab.train.landmarks`)
+LANDMARK_POINTS = (5, 68)
 
 
 @dataclass
@@ -124,6 +126,8 @@ class TrainConfig:
 
 #: decoder widths of the quick preset: half of RECCE's (256, 128, 64)
 QUICK_DECODER_CHANNELS = [128, 64, 32]
+#: the network of both quick presets: the decoder above on a backbone cut after its stride-16 stage
+_QUICK_NETWORK = {"decoder_channels": QUICK_DECODER_CHANNELS, "max_stride": 16}
 
 _QUICK = TrainConfig(
     backbone="efficientnet_lite0",
@@ -134,8 +138,7 @@ _QUICK = TrainConfig(
     step_size=300,
     gamma=0.5,
     flood=None,
-    model_options={"decoder_channels": QUICK_DECODER_CHANNELS, "max_stride": 16, "noise_prob": 0.0,
-                   "ot": {"same_class": True}},
+    model_options={**_QUICK_NETWORK, "noise_prob": 0.0, "ot": {"same_class": True}},
     num_workers=0,
     channels_last=True,
     checkpoint_every=50,
@@ -149,8 +152,7 @@ PRESETS: dict[str, TrainConfig] = {
     "quick": _QUICK,
     # the quick budget from random weights (module notes)
     "quick-scratch": dataclasses.replace(_QUICK, backbone="resnet18", pretrained=False, epochs=15,
-                                         channels_last=False,
-                                         model_options={"decoder_channels": QUICK_DECODER_CHANNELS, "max_stride": 16}),
+                                         channels_last=False, model_options=dict(_QUICK_NETWORK)),
 }
 
 
@@ -178,7 +180,8 @@ def check_config(config: TrainConfig) -> TrainConfig:
         (c.crop_size is not None and not 16 <= c.crop_size <= c.img_size,
          f"crop size must lie in [16, img_size={c.img_size}], got {c.crop_size}"),
         (not 0 <= c.synth_p <= 1, f"synth_p must lie in [0, 1], got {c.synth_p}"),
-        (c.landmark_points not in (5, 68), f"landmark points must be 5 or 68, got {c.landmark_points}"),
+        (c.landmark_points not in LANDMARK_POINTS,
+         f"landmark points must be {' or '.join(map(str, LANDMARK_POINTS))}, got {c.landmark_points}"),
         (c.num_workers < 0, f"num_workers must be non-negative, got {c.num_workers}"),
         (c.frames_per_video is not None and c.frames_per_video < 1,
          f"frames per video must be at least 1, got {c.frames_per_video}"),
