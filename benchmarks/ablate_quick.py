@@ -28,6 +28,8 @@ import sys
 import time
 from pathlib import Path
 
+from acglab.eval.ablation import CHECKPOINT_RULES as RULES
+
 #: variants: changes to the quick preset (``TrainConfig.replace`` keywords)
 #: the thesis' ACG settings, which the quick preset changes (input noise, label-free OT mixing)
 THESIS_ACG = {"noise_prob": 0.5, "ot": {"same_class": False}}
@@ -53,7 +55,9 @@ VARIANTS: dict[str, dict] = {
     "acg-crop": {"img_size": 144, "crop_size": 128},
     "acg-sbi": {"synth_augment": True},
     "acg-sbi68": {"synth_augment": True, "landmark_points": 68},
+    "acg-no-ot-sbi68": {"arch": "acg-no-ot", "synth_augment": True, "landmark_points": 68},
     "backbone": {"arch": "backbone"},
+    "backbone-sbi68": {"arch": "backbone", "synth_augment": True, "landmark_points": 68},
     "scratch": {"__preset__": "quick-scratch"},
 }
 
@@ -112,7 +116,6 @@ def run_one(name, seed, args, train_t, val_t, test_t):
     print(f"{name} seed {seed}: {time.perf_counter() - t0:.0f} s, best {summary['best']}", flush=True)
 
 
-RULES = ("val video AUC", "val frame AUC", "val video AUC, 3-epoch mean", "last epoch")
 
 
 def _read_run(run_dir: Path):
@@ -129,19 +132,10 @@ def _read_run(run_dir: Path):
 
 
 def choose(run, rule: str):
-    """The epoch record ``rule`` picks (ties: the earliest, as best.pt keeps the first best)."""
-    import numpy as np
+    """The epoch record ``rule`` picks (:func:`acglab.eval.ablation.choose_epoch`)."""
+    from acglab.eval.ablation import choose_epoch
 
-    if rule == "last epoch":
-        return run[-1]
-    if rule == "val video AUC":
-        values = [r[1] for r in run]
-    elif rule == "val frame AUC":
-        values = [r[2] for r in run]
-    else:
-        v = np.array([r[1] for r in run])
-        values = [v[max(0, i - 2):i + 1].mean() for i in range(len(v))]
-    return run[int(np.argmax(values))]
+    return choose_epoch(run, rule)
 
 
 def _scores(test_record, videos):

@@ -469,3 +469,22 @@ def test_stored_ablation_picks_best_validation_epochs_and_averages_seeds(tmp_pat
         stored_ablation(path, {"acg-no-ot": "x"}, reference="backbone")
     kept = stored_ablation(path, {"acg-no-ot": "x", "acg": "ACG"}, reference="backbone", n_boot=300, skip_missing=True)
     assert [r["arm"] for r in kept] == ["acg"] and "diff" not in kept[0]
+    last = stored_ablation(path, {"acg": "ACG"}, reference="backbone", n_boot=300, rule="last epoch")
+    assert last[0]["video_auc"] == pytest.approx(np.mean([auc(stored["acg"]["seed0"][2][3]),
+                                                          auc(stored["acg"]["seed1"][1][3])]))
+
+
+def test_checkpoint_rules_pick_the_epoch_each_rule_names():
+    """Each rule against a hand-worked run: best val video AUC, best val frame AUC (first on
+    ties), best trailing 3-epoch mean of the val video AUC, and the last epoch."""
+    from acglab.eval.ablation import CHECKPOINT_RULES, choose_epoch
+
+    run = [[1, 0.9, 0.5, "a"], [2, 0.5, 0.8, "b"], [3, 0.8, 0.8, "c"], [4, 0.85, 0.6, "d"], [5, 0.2, 0.1, "e"]]
+    # trailing means: 0.9, 0.7, 0.733, 0.717, 0.617 -> epoch 1
+    picks = {rule: choose_epoch(run, rule)[3] for rule in CHECKPOINT_RULES}
+    assert picks == {"val video AUC": "a", "val frame AUC": "b", "val video AUC, 3-epoch mean": "a",
+                     "last epoch": "e"}
+    run[0][1] = 0.6  # trailing means: 0.6, 0.55, 0.633, 0.717, 0.617 -> epoch 4
+    assert choose_epoch(run, "val video AUC, 3-epoch mean")[3] == "d"
+    with pytest.raises(AcglabError, match="unknown checkpoint rule 'best'"):
+        choose_epoch(run, "best")

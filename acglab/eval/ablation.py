@@ -252,21 +252,42 @@ def ablation_intervals(results: list[ArmResult], reference: str = "backbone", n_
     return rows
 
 
-def _best_epoch_scores(run: list) -> dict:
-    """``{video: (label, score)}`` of the epoch with the best validation frame AUC (the rule that
-    picks ``best.pt``; the first such epoch on ties) of one stored run."""
-    best = max(range(len(run)), key=lambda k: (run[k][2], -k))
-    return {v: (int(y), float(s)) for v, (s, y) in run[best][3]["video_scores"].items()}
+#: rules of choosing a run's checkpoint from its per-epoch validation scores (:func:`choose_epoch`)
+CHECKPOINT_RULES = ("val video AUC", "val frame AUC", "val video AUC, 3-epoch mean", "last epoch")
+
+
+def choose_epoch(run: list, rule: str = "val frame AUC"):
+    """The epoch record of a stored run (``[[epoch, val video AUC, val frame AUC, test record],
+    ...]``) that ``rule`` picks; on ties the earliest, as ``best.pt`` keeps the first best.
+    ``"val frame AUC"`` is the rule :func:`acglab.train.train` keeps ``best.pt`` by."""
+    if rule not in CHECKPOINT_RULES:
+        raise AcglabError(f"unknown checkpoint rule {rule!r}; choose one of {', '.join(CHECKPOINT_RULES)}")
+    if rule == "last epoch":
+        return run[-1]
+    if rule == "val video AUC":
+        values = np.array([r[1] for r in run], dtype=float)
+    elif rule == "val frame AUC":
+        values = np.array([r[2] for r in run], dtype=float)
+    else:
+        v = np.array([r[1] for r in run], dtype=float)
+        values = np.array([v[max(0, i - 2):i + 1].mean() for i in range(len(v))])
+    return run[int(np.argmax(values))]
+
+
+def _epoch_scores(run: list, rule: str) -> dict:
+    """``{video: (label, score)}`` of the epoch ``rule`` picks in one stored run."""
+    return {v: (int(y), float(s)) for v, (s, y) in choose_epoch(run, rule)[3]["video_scores"].items()}
 
 
 def stored_ablation(path, arms: dict[str, str], reference: str, n_boot: int = 2000, seed: int = 0,
-                    skip_missing: bool = False) -> list[dict]:
+                    skip_missing: bool = False, rule: str = "val frame AUC") -> list[dict]:
     """Ablation rows over seeds from a stored scores file (``benchmarks/ablate_quick.py --export``).
 
     ``path`` maps variant -> ``{"seedS": [[epoch, val video AUC, val frame AUC, test record], ...]}``
     where a test record holds ``video_scores`` ``{video: [P(fake), label]}``. For each variant
-    of ``arms`` (variant -> display name) and each seed, the epoch :func:`acglab.train.train`
-    would keep as ``best.pt`` (best validation frame AUC) is taken; the row gives the mean test
+    of ``arms`` (variant -> display name) and each seed, the epoch checkpoint ``rule`` picks
+    (:func:`choose_epoch`; by default the one :func:`acglab.train.train` keeps as ``best.pt``)
+    is taken; the row gives the mean test
     video AUC over the seeds with its bootstrap interval over the test videos and, against
     ``reference``, the paired interval over the seeds both have. Rows as
     :func:`ablation_intervals` makes them (plus ``seeds``), for
@@ -285,7 +306,7 @@ def stored_ablation(path, arms: dict[str, str], reference: str, n_boot: int = 20
         missing = [] if arms else missing
     if missing:
         raise AcglabError(f"{path} holds no runs of {', '.join(missing)}; it has {', '.join(sorted(stored))}")
-    picked = {a: {s: _best_epoch_scores(run) for s, run in stored[a].items()} for a in arms}
+    picked = {a: {s: _epoch_scores(run, rule) for s, run in stored[a].items()} for a in arms}
     videos = sorted(set.intersection(*(set(d) for runs in picked.values() for d in runs.values())))
     if not videos:
         raise AcglabError(f"the runs in {path} were scored on different test videos")
