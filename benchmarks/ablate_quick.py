@@ -58,6 +58,9 @@ VARIANTS: dict[str, dict] = {
     "acg-no-ot-sbi68": {"arch": "acg-no-ot", "synth_augment": True, "landmark_points": 68},
     "backbone": {"arch": "backbone"},
     "backbone-sbi68": {"arch": "backbone", "synth_augment": True, "landmark_points": 68},
+    "backbone-sbi68-ema": {"arch": "backbone", "synth_augment": True, "landmark_points": 68, "ema_decay": 0.99},
+    "acg-no-ot-sbi68-ema": {"arch": "acg-no-ot", "synth_augment": True, "landmark_points": 68, "ema_decay": 0.99},
+    "backbone-ema": {"arch": "backbone", "ema_decay": 0.99},
     "scratch": {"__preset__": "quick-scratch"},
 }
 

@@ -182,6 +182,10 @@ def test_cli_names_and_backbones():
     assert (lrs.lr, lrs.backbone_lr) == (1e-3, 1e-4)
     sbi = _config("--preset", "quick", "--synth-augment", "--landmarks", "68")
     assert (sbi.synth_augment, sbi.landmark_points) == (True, 68) and quick.landmark_points == 5
+    assert _config("--preset", "quick", "--ema", "0.99").ema_decay == 0.99
+    assert _config("--preset", "quick", "--ema", "0").ema_decay is None
+    with pytest.raises(AcglabError, match="EMA decay must lie in"):
+        _config("--preset", "quick", "--ema", "1.5")
 
 
 def test_backbone_learning_rate_groups():

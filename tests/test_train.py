@@ -401,6 +401,32 @@ def test_max_steps_stops_validates_and_resumes_the_epoch(tmp_path, small_parts):
     assert rest["steps"] == 3 and rest["finished"] and len(rest["history"]) == 1 and "partial" not in rest["history"][0]
 
 
+def test_weight_average_is_validated_saved_loaded_and_resumed(tmp_path, small_parts):
+    """With ``ema_decay`` the checkpoints hold the average beside the trained weights, validation
+    scores the average (its frame AUC is that of the model :func:`model_from_checkpoint` builds),
+    and a run stopped and resumed ends with the same average as one that never stopped."""
+    from acglab.eval.evaluate import evaluate_model
+    from acglab.models.checkpoint import model_from_checkpoint
+    from acglab.train.loop import train
+
+    train_part, val_part = small_parts
+    config = tiny_config(ema_decay=0.5)  # 12 images, batch 4: 3 steps per epoch, 2 epochs
+    whole = train(config, train_part, val_part, tmp_path / "whole", device="cpu", progress=False)
+    train(config, train_part, val_part, tmp_path / "cut", device="cpu", progress=False, max_steps=4)
+    train(config, train_part, val_part, tmp_path / "cut", device="cpu", progress=False, resume=True)
+    a, b = (torch.load(tmp_path / d / "last.pt", weights_only=True) for d in ("whole", "cut"))
+    assert a["ema"].keys() == a["model"].keys()
+    assert all(torch.equal(a["ema"][k], b["ema"][k]) for k in a["ema"])
+    differ = [k for k in a["model"] if a["model"][k].is_floating_point() and not torch.equal(a["model"][k], a["ema"][k])]
+    assert any(k.startswith("encoder.") for k in differ) and not any(k.startswith("ot.") for k in differ)
+    model = model_from_checkpoint(tmp_path / "whole" / "last.pt")
+    assert all(torch.equal(v, a["ema"][k]) for k, v in model.state_dict().items())
+    ev = evaluate_model(model, val_part, batch_size=4)
+    assert ev.report["frame"]["auc"] == pytest.approx(whole["history"][-1]["val_frame_auc"])
+    with pytest.raises(AcglabError, match="EMA decay"):
+        tiny_config(ema_decay=1.0)
+
+
 def test_worker_processes_do_not_change_the_result(tmp_path, small_parts):
     from acglab.train.loop import train
 

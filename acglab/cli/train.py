@@ -36,6 +36,9 @@ def register(sub) -> None:
     p.add_argument("--lr", type=float, metavar="LR", help="Adam learning rate of the new layers (and of the backbone "
                                                           "unless --backbone-lr)")
     p.add_argument("--backbone-lr", type=float, metavar="LR", help="learning rate of the backbone's weights")
+    p.add_argument("--ema", type=float, metavar="DECAY", dest="ema_decay",
+                   help="keep a moving average of the weights (e.g. 0.99), which validation scores and the "
+                        "checkpoints offer for inference; 0 turns off a preset's average")
     p.add_argument("--img-size", type=int, metavar="PX", help="side of the square model input")
     p.add_argument("--crop-size", type=int, metavar="PX",
                    help="train on random PX x PX windows of the resized faces (evaluation sees whole faces)")
@@ -73,7 +76,7 @@ def overrides(args) -> dict:
         "epochs": args.epochs, "lr": args.lr, "backbone_lr": args.backbone_lr,
         "img_size": args.img_size, "crop_size": args.crop_size, "batch_size": args.batch_size, "frames_per_video": args.frames_per_video,
         "num_workers": args.num_workers, "seed": args.seed, "synth_augment": args.synth_augment,
-        "landmark_points": args.landmark_points,
+        "landmark_points": args.landmark_points, "ema_decay": args.ema_decay or None,
     }
 
 
@@ -95,12 +98,19 @@ def resolve_config(args):
     from acglab.train.presets import TrainConfig, preset
 
     if not args.resume:
-        return _fitting_weights(preset(args.preset, **overrides(args)), args)
+        return _without_average(_fitting_weights(preset(args.preset, **overrides(args)), args), args)
     run_dir = Path(args.out).expanduser()
     name, settings = saved_settings(run_dir)
     if name is not None and name != args.preset:
         raise AcglabError(f"{run_dir} was started with --preset {name}, not {args.preset}; resume with --preset {name}")
-    return TrainConfig.from_dict(settings).replace(**overrides(args))
+    return _without_average(TrainConfig.from_dict(settings).replace(**overrides(args)), args)
+
+
+def _without_average(config, args):
+    """``config`` without a weight average when ``--ema 0`` was given."""
+    import dataclasses
+
+    return dataclasses.replace(config, ema_decay=None) if getattr(args, "ema_decay", None) == 0 else config
 
 
 def _fitting_weights(config, args):

@@ -6,6 +6,7 @@ loads with ``torch.load(weights_only=True)`` (no pickled code runs when reading 
     {"format": "acglab-checkpoint-1",
      "config": model.config,               # rebuilds the model (arch, backbone, img_size, options)
      "model": model.state_dict(),          # includes the OT module's bank, heights and counters
+     "ema": ema.state_dict(),              # only when training kept a weight average
      "optimizer": ..., "scheduler": ..., "scaler": ...,   # their state_dict() or None
      "state": {...}}                       # epoch, step, best_auc, RNG states as tensors, history...
 
@@ -57,8 +58,12 @@ def _state_dict_or_none(obj, name: str):
     return obj.state_dict()
 
 
-def save_checkpoint(path, model: nn.Module, optimizer=None, scheduler=None, scaler=None, **state) -> Path:
+def save_checkpoint(path, model: nn.Module, optimizer=None, scheduler=None, scaler=None, ema: nn.Module | None = None,
+                    **state) -> Path:
     """Write a checkpoint of ``model`` (and the training objects given) to ``path`` atomically.
+
+    ``ema``: a moving average of ``model``'s weights (same architecture), kept as ``"ema"``;
+    :func:`model_from_checkpoint` builds the model with it.
 
     ``state``: anything else to keep (epoch, step, best_auc, RNG states as tensors, history...),
     plain values only (checked; a numpy array, for instance, must be converted first).
@@ -80,6 +85,8 @@ def save_checkpoint(path, model: nn.Module, optimizer=None, scheduler=None, scal
         "scaler": _state_dict_or_none(scaler, "scaler"),
         "state": dict(state),
     }
+    if ema is not None:
+        payload["ema"] = ema.state_dict()
     for key in ("optimizer", "scheduler", "scaler", "state"):
         _check_plain(payload[key], key)
     return atomic_write(path, lambda tmp: torch.save(payload, tmp))
@@ -128,8 +135,11 @@ def optional_state_keys(model: nn.Module) -> set[str]:
             for b in getattr(module, "OPTIONAL_BUFFERS", ())}
 
 
-def load_weights(model: nn.Module, path_or_dict, map_location="cpu") -> dict:
+def load_weights(model: nn.Module, path_or_dict, map_location="cpu", average: bool = False) -> dict:
     """Load a checkpoint's weights (and OT buffers) into an existing ``model``; returns the checkpoint.
+
+    ``average``: load the weight average (``"ema"``) when the checkpoint holds one, otherwise
+    the trained weights.
 
     The checkpoint must come from the same architecture: a different arch or backbone, or weights
     that do not fit (e.g. other decoder widths or OT bank size), raise CheckpointError naming the
@@ -141,7 +151,7 @@ def load_weights(model: nn.Module, path_or_dict, map_location="cpu") -> dict:
     if isinstance(own, dict):
         if (config.get("arch"), config.get("backbone")) != (own.get("arch"), own.get("backbone")):
             raise CheckpointError(f"{name} holds {_describe(config)}, but the model is {_describe(own)}")
-    state = ckpt["model"]
+    state = ckpt["ema"] if average and isinstance(ckpt.get("ema"), dict) else ckpt["model"]
     mine = model.state_dict()
     optional = optional_state_keys(model)
     missing = [k for k in mine if k not in state and k not in optional]
@@ -157,7 +167,8 @@ def load_weights(model: nn.Module, path_or_dict, map_location="cpu") -> dict:
 
 def model_from_checkpoint(path_or_dict, map_location="cpu") -> nn.Module:
     """Build the model a checkpoint describes and load its weights (eval mode, on ``map_location``
-    when that names a device)."""
+    when that names a device): the weight average when training kept one, which is what
+    validation scored."""
     from acglab.models.registry import build_model_from_config
 
     ckpt, name = _as_checkpoint(path_or_dict, map_location)
@@ -165,7 +176,7 @@ def model_from_checkpoint(path_or_dict, map_location="cpu") -> nn.Module:
         model = build_model_from_config(ckpt["config"])
     except ModelConfigError as err:
         raise CheckpointError(f"{name} describes a model that cannot be built: {err}") from None
-    load_weights(model, ckpt)
+    load_weights(model, ckpt, average=True)
     if isinstance(map_location, (str, torch.device)):
         model.to(map_location)
     return model.eval()

@@ -14,7 +14,9 @@ Read top to bottom, one run is:
    with an OT module also gets the batch labels (its bank keeps them: ``same_class`` option,
    ``cross_class`` diagnostic); the epoch's ``train_ot_replaced`` is the mean share of replaced
    samples and ``train_ot_cross_class`` the share of those whose partner had the other label.
-   ``last.pt`` is saved every ``checkpoint_every`` steps. After each epoch the validation part
+   ``last.pt`` is saved every ``checkpoint_every`` steps. With ``ema_decay`` an exponential
+   moving average of the weights follows every step (:mod:`acglab.train.ema`); it is what
+   validation scores and what the checkpoints offer for inference. After each epoch the validation part
    is scored (frame and video AUC), a row is added to ``log.csv`` and TensorBoard, ``last.pt``
    is saved and copied to ``best.pt`` when the validation frame AUC improved
    (:func:`~acglab.train.validation.model_selection_metric`).
@@ -39,6 +41,7 @@ from tqdm.auto import tqdm
 from acglab.data.samples import FAKE, SampleTable
 from acglab.errors import AcglabError, CheckpointError, DataLayoutError
 from acglab.train import distributed as dist_
+from acglab.train.ema import ema_copy, ema_decay, ema_update
 from acglab.train.data import FaceDataset, check_training_table, require_images, select_frames
 from acglab.train.logging import RunLog
 from acglab.train.presets import TrainConfig, check_config
@@ -96,9 +99,16 @@ class Trainer:
         self.amp = (ctx.device.type == "cuda") if c.amp is None else bool(c.amp)
         self.amp_dtype = torch.float16 if ctx.device.type == "cuda" else torch.bfloat16
         self.scaler = torch.amp.GradScaler(ctx.device.type, enabled=self.amp and self.amp_dtype == torch.float16)
+        self.ema = ema_copy(self.model) if c.ema_decay else None
         self.position = Position()
         self.ddp_model = self.model  # wrapped by start(), after a resume has loaded the weights
         self.uses_labels = isinstance(self.model, ACGDetector) and self.model.ot is not None
+
+    @property
+    def eval_model(self) -> torch.nn.Module:
+        """The weights validation scores and checkpoints offer for inference: the weight average
+        when ``ema_decay`` is set (:mod:`acglab.train.ema`), otherwise the trained model."""
+        return self.ema if self.ema is not None else self.model
 
     # --- mixed precision ----------------------------------------------------------------
     def autocast(self):
@@ -119,7 +129,8 @@ class Trainer:
         p = self.position
         state = {**p.to_state(), "rng": rngs, "world_size": self.ctx.world_size,
                  "train_config": self.config.to_dict(), "finished": p.epoch >= self.config.epochs}
-        path = save_checkpoint(self.run_dir / LAST, self.model, self.optimizer, self.scheduler, self.scaler, **state)
+        path = save_checkpoint(self.run_dir / LAST, self.model, self.optimizer, self.scheduler, self.scaler,
+                               ema=self.ema, **state)
         if best:
             copy_atomic(path, self.run_dir / BEST)
 
@@ -131,6 +142,8 @@ class Trainer:
         state = ckpt.get("state") or {}
         require_same_config(state.get("train_config") or {}, self.config.to_dict(), path)
         load_weights(self.model, ckpt)
+        if self.ema is not None:
+            load_weights(self.ema, ckpt, average=True)
         try:
             self.optimizer.load_state_dict(ckpt["optimizer"])
             self.scheduler.load_state_dict(ckpt["scheduler"])
@@ -166,6 +179,8 @@ class Trainer:
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self.scheduler.step()
+        if self.ema is not None:
+            ema_update(self.ema, self.model, ema_decay(self.position.step + 1, c.ema_decay))
         if out.ot:
             parts["ot_replaced"] = float(out.ot.get("replaced", 0)) / images.shape[0]
             if "cross_class" in out.ot:
@@ -227,7 +242,8 @@ def train(
     progress : tqdm bars and one line per epoch; ``None``: the lines, and bars only when stderr
         is a terminal; ``False``: silent
     on_step : ``on_step(step, model)`` after every optimizer step (and its periodic checkpoint),
-        with the global step and the (unwrapped) model
+        with the global step and the (unwrapped) model validation scores: the weight average
+        when ``config.ema_decay`` is set
     config_extra : more entries for ``config.json`` (e.g. the preset name and split file)
 
     Returns
@@ -341,7 +357,7 @@ def _run_epochs(c, ctx, train_table, val_table, run_dir, resume, max_steps, land
                     t0 = time.perf_counter()
                     trainer.save()
                 if on_step is not None:
-                    on_step(pos.step, trainer.model)
+                    on_step(pos.step, trainer.eval_model)
                 if stopped:
                     break
             bar.close()
@@ -352,8 +368,10 @@ def _run_epochs(c, ctx, train_table, val_table, run_dir, resume, max_steps, land
                 row["partial"] = True
             better = False
             dist_.sync_buffers(trainer.model, ctx)  # rank 0's BatchNorm statistics (and OT bank) everywhere
+            if trainer.ema is not None:
+                dist_.sync_buffers(trainer.ema, ctx)
             if len(val_set):
-                row.update(validate(trainer.model, val_set, ctx, c.batch_size, trainer.autocast, c.channels_last,
+                row.update(validate(trainer.eval_model, val_set, ctx, c.batch_size, trainer.autocast, c.channels_last,
                                     c.num_workers))
                 metric = model_selection_metric(row, pos.best_metric)
                 better = improved(row[metric], pos.best_auc)

@@ -55,6 +55,9 @@ class TrainConfig:
     backbone_lr : learning rate of the backbone's weights (``None``: ``lr`` for all weights); the
         new layers (head, decoder, OT module) keep ``lr``. Pretrained backbones are usually
         fine-tuned more gently than the layers trained from scratch.
+    ema_decay : keep an exponential moving average of the weights with this decay per step
+        (:mod:`acglab.train.ema`; e.g. 0.99 averages over about the last 100 steps); validation
+        scores it and checkpoints offer it for inference. ``None``: no average.
     step_size, gamma : StepLR, stepped once per optimizer step: ``lr_t = lr * gamma ** (t // step_size)``.
     lambda_r, lambda_m : weights of the reconstruction and metric losses (thesis eq. 2.7).
     flood : flooding level ``b`` of the classification loss (``|L - b| + b``), or ``None``.
@@ -86,6 +89,7 @@ class TrainConfig:
     lr: float = 2e-4
     weight_decay: float = 1e-5
     backbone_lr: float | None = None
+    ema_decay: float | None = None
     step_size: int = 22500
     gamma: float = 0.5
     lambda_r: float = 0.1
@@ -173,6 +177,7 @@ def check_config(config: TrainConfig) -> TrainConfig:
         (c.epochs < 1, f"epochs must be at least 1, got {c.epochs}"),
         (not c.lr > 0, f"learning rate must be positive, got {c.lr}"),
         (c.backbone_lr is not None and not c.backbone_lr > 0, f"backbone learning rate must be positive, got {c.backbone_lr}"),
+        (c.ema_decay is not None and not 0 < c.ema_decay < 1, f"EMA decay must lie in (0, 1), got {c.ema_decay}"),
         (c.weight_decay < 0, f"weight decay must be non-negative, got {c.weight_decay}"),
         (c.step_size < 1, f"StepLR step size must be at least 1 step, got {c.step_size}"),
         (not 0 < c.gamma <= 1, f"StepLR gamma must lie in (0, 1], got {c.gamma}"),
