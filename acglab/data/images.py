@@ -138,3 +138,14 @@ def save_image(path, image: np.ndarray, quality: int = JPEG_QUALITY) -> Path:
             img.save(fh, format=fmt, **options)
 
     return atomic_write(p, write)
+
+
+def resize_square(image: np.ndarray, size: int) -> np.ndarray:
+    """``image`` resized to ``(size, size, 3)``: area averaging when shrinking, bilinear otherwise."""
+    import cv2
+
+    h, w = image.shape[:2]
+    if (h, w) == (size, size):
+        return image
+    interpolation = cv2.INTER_AREA if size < min(h, w) else cv2.INTER_LINEAR
+    return cv2.resize(image, (size, size), interpolation=interpolation)

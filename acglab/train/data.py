@@ -18,23 +18,13 @@ processes or on where a run was resumed.
 """
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from acglab.data.images import load_image
+from acglab.data.images import load_image, resize_square  # noqa: F401  (resize_square: re-exported)
 from acglab.data.samples import FAKE, REAL, SampleTable
 from acglab.errors import AcglabError, DataLayoutError
-
-
-def resize_square(image: np.ndarray, size: int) -> np.ndarray:
-    """``image`` resized to ``(size, size, 3)``: area averaging when shrinking, bilinear otherwise."""
-    h, w = image.shape[:2]
-    if (h, w) == (size, size):
-        return image
-    interpolation = cv2.INTER_AREA if size < min(h, w) else cv2.INTER_LINEAR
-    return cv2.resize(image, (size, size), interpolation=interpolation)
 
 
 def random_window(image: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
