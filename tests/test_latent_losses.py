@@ -59,3 +59,18 @@ def test_one_cluster_at_the_origin_is_the_vae(posterior):
                             torch.ones(5, 1, dtype=torch.float64), beta=0.7)
     torch.testing.assert_close(vae, gm)
     assert gparts["cat"] == pytest.approx(0.0, abs=1e-9) and gparts["kl"] == pytest.approx(vparts["kl"])
+
+
+def test_contrastive_reconstruction_loss_by_hand():
+    """Eqs. 1.3-1.4 image by image: real (label 1) -> D^2, fake -> max(m - D, 0)^2."""
+    from acglab.losses import contrastive_reconstruction_loss
+
+    g = torch.Generator().manual_seed(3)
+    x = torch.rand(6, 3, 4, 4, generator=g, dtype=torch.float64)
+    recon = x + 0.1 * torch.randn(6, 3, 4, 4, generator=g, dtype=torch.float64) * torch.arange(1, 7).view(6, 1, 1, 1)
+    labels = torch.tensor([1, 0, 1, 0, 0, 1])
+    expected = 0.0
+    for i in range(6):
+        d = math.sqrt(float(((recon[i] - x[i]) ** 2).sum()))
+        expected += d * d if labels[i] == 1 else max(2.0 - d, 0.0) ** 2
+    assert float(contrastive_reconstruction_loss(recon, x, labels, margin=2.0)) == pytest.approx(expected / 6)

@@ -14,7 +14,10 @@ each as accuracy under the best one-to-one matching of clusters to labels and NM
 """
 from __future__ import annotations
 
+import json
 import tempfile
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -88,3 +91,79 @@ def cluster_report(model, data: ImageArray, labelling: str | None = None, k: int
     ae_codes, _ = model_clusters(ae, data, k, seed)
     report["kmeans_ae"] = scores(y, kmeans_labels(ae_codes, k, seed))
     return report
+
+
+@dataclass
+class ClusteringRun:
+    """A trained latent model on an image set, its codes and its clusters (for the notebooks)."""
+
+    model: object
+    config: object
+    codes: np.ndarray
+    clusters: np.ndarray
+    labels: np.ndarray
+    acc: float
+    nmi: float
+    run_dir: Path
+    prototypes: np.ndarray | None = None
+    centres: np.ndarray | None = None
+
+
+def _run_key(config, data: ImageArray) -> str:
+    import hashlib
+
+    blob = json.dumps({"config": config.to_dict(), "source": data.source, "n": len(data),
+                       "side": data.side, "first": data.ids[:3]}, sort_keys=True)
+    return hashlib.sha1(blob.encode()).hexdigest()[:16]
+
+
+def fit_clustering(data: ImageArray, config, labelling: str | None = None, root=None,
+                   progress: bool = False) -> ClusteringRun:
+    """Train the latent model ``config`` (a :class:`~acglab.train.latent.LatentConfig`) on
+    ``data``, or load it when the same run is already in ``root`` (default: the acglab cache),
+    and cluster every image (:func:`model_clusters`; k-means with ``config.k`` for the AE/VAE)."""
+    from acglab.paths import cache_dir
+    from acglab.train.latent import latent_model_from_checkpoint, train_latent
+
+    labelling = labelling or next(iter(data.labels))
+    run_dir = Path(root or cache_dir() / "latent") / f"{config.model}-{_run_key(config, data)}"
+    summary = run_dir / "summary.json"
+    if not (summary.is_file() and json.loads(summary.read_text()).get("finished")):
+        train_latent(config, data, run_dir, resume=(run_dir / "last.pt").is_file(), progress=progress)
+    model = latent_model_from_checkpoint(run_dir / "best.pt")
+    codes, clusters = model_clusters(model, data, config.k, config.seed)
+    y = data.labels[labelling]
+    s = scores(y, clusters)
+    return ClusteringRun(model, config, codes, clusters, y, s["acc"], s["nmi"], run_dir,
+                         *cluster_prototypes(model, data, clusters, config.k))
+
+
+def cluster_prototypes(model, data: ImageArray, clusters: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(images, centres)``: one image per cluster, (k, C, S, S) in [0, 1], and the centres'
+    codes. The clustering VAE decodes its centres :math:`\mu_y`; otherwise each cluster's mean
+    code is decoded (an empty cluster gives a grey image)."""
+    import torch
+
+    from acglab.train.latent import encode_all
+
+    if hasattr(model, "centres"):
+        centres = model.centres.detach().cpu()
+    else:
+        codes = encode_all(model, data)
+        centres = torch.stack([codes[torch.from_numpy(clusters == c)].mean(0) if (clusters == c).any()
+                               else torch.full((codes.shape[1],), float("nan")) for c in range(k)])
+    with torch.no_grad():
+        images = model.decode(torch.nan_to_num(centres)).numpy()
+    images[torch.isnan(centres).any(1).numpy()] = 0.5
+    return images, centres.numpy()
+
+
+def clustering_fitter(data: ImageArray, config, labelling: str | None = None, root=None, progress: bool = False):
+    """``fit(beta, k)`` -> :func:`fit_clustering` of ``config`` with its KL weight and number of
+    clusters replaced: the callable :func:`acglab.viz.latent_widgets.cluster_explorer` takes."""
+    import dataclasses
+
+    def fit(beta: float, k: int) -> ClusteringRun:
+        return fit_clustering(data, dataclasses.replace(config, beta=float(beta), k=int(k)), labelling, root, progress)
+
+    return fit

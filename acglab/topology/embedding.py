@@ -58,3 +58,32 @@ def umap_embedding(x, n_components: int = 2, n_neighbors: int = 15, min_dist: fl
     except ValueError as err:  # e.g. an unknown metric name
         raise TopologyInputError(f"UMAP failed: {err}") from None
     return np.asarray(layout, dtype=np.float32)
+
+
+class LinearProjection:
+    """The principal-component projection of a point cloud: ``(x - mean) @ components.T``.
+
+    Unlike UMAP it is linear, so other points (cluster centres, a path between two codes) land
+    where the same map puts them, and straight lines stay straight.
+    """
+
+    def __init__(self, mean: np.ndarray, components: np.ndarray, explained: np.ndarray):
+        self.mean, self.components, self.explained = mean, components, explained
+
+    def __call__(self, x) -> np.ndarray:
+        return ((np.asarray(x, dtype=np.float64) - self.mean) @ self.components.T).astype(np.float32)
+
+
+def pca_projection(x, n_components: int = 2) -> LinearProjection:
+    """The projection of the rows of ``x`` (n, d) onto their ``n_components`` principal axes
+    (right singular vectors of the centred data, largest first; each axis' sign fixed so that
+    its largest coordinate is positive). ``explained``: the share of the variance each axis holds."""
+    pts = as_point_cloud(x).astype(np.float64)
+    if not 1 <= int(n_components) <= pts.shape[1]:
+        raise TopologyInputError(f"n_components must lie in [1, {pts.shape[1]}], got {n_components!r}")
+    mean = pts.mean(0)
+    _, s, vt = np.linalg.svd(pts - mean, full_matrices=False)
+    vt = vt[: int(n_components)]
+    vt *= np.sign(vt[np.arange(len(vt)), np.abs(vt).argmax(1)])[:, None]
+    var = s ** 2
+    return LinearProjection(mean, vt, var[: int(n_components)] / max(var.sum(), 1e-300))

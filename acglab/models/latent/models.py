@@ -92,6 +92,7 @@ class VAE(_LatentBase):
         mu, logvar = self.posterior(x)
         return vae_loss(self.decoder(self.sample(mu, logvar)), x, mu, logvar, beta)
 
+    @torch.no_grad()
     def generate(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """``n`` images decoded from prior samples."""
         z = torch.randn(n, self.latent_dim, generator=generator)
@@ -138,6 +139,7 @@ class ClusteringVAE(VAE):
         z = self.sample(mu, logvar)
         return gmvae_loss(self.decoder(z), x, mu, logvar, self.centres, self.cluster_probs(z), beta, gamma)
 
+    @torch.no_grad()
     def generate(self, n: int, generator: torch.Generator | None = None, cluster: int | None = None) -> torch.Tensor:
         """``n`` images of the prior: a cluster drawn uniformly (or ``cluster``), then its Gaussian."""
         y = (torch.randint(self.k, (n,), generator=generator) if cluster is None
