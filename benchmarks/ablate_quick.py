@@ -52,6 +52,7 @@ VARIANTS: dict[str, dict] = {
     "acg-same-class-no-noise": {},
     "acg-no-ot-no-noise": {"arch": "acg-no-ot"},
     "acg-extra-points": {"model_options": {"ot": {"same_class": True, "extra_points": 32}}},
+    "acg-ot-metric": {"model_options": {"ot": {"same_class": True, "space": "metric"}}},
     "acg-crop": {"img_size": 144, "crop_size": 128},
     "acg-sbi": {"synth_augment": True},
     "acg-sbi68": {"synth_augment": True, "landmark_points": 68},

@@ -575,3 +575,30 @@ def test_extra_points_join_the_classification_loss_and_train_the_head_only():
 def test_extra_points_option_is_checked():
     with pytest.raises(ModelConfigError, match="extra_points"):
         OTOptions.from_dict({"extra_points": -1})
+
+
+def test_metric_space_module_mixes_the_metric_level_and_leaves_the_classifier_alone():
+    """space="metric": the module sits on the first metric level (its own width), the pooled
+    level the metric loss reads is replaced, the classifier's features are the encoder's own."""
+    from acglab.models.heads import global_average_pool
+
+    torch.manual_seed(0)
+    opts = {"bank_size": 16, "warmup": 16, "refit_every": 1, "dim": 4, "threshold": 3.14, "max_steps": 20,
+            "samples": 2048, "same_class": True, "space": "metric"}
+    model = build_model("acg", SMALL, img_size=SIZE, ot=opts, max_stride=None, noise_prob=0.0)
+    channels = model.encoder.feature_info.channels()
+    assert model.ot.feature_dim == channels[model.mid_level] != model.feature_dim
+    model.train()
+    x, labels = torch.randn(8, 3, SIZE, SIZE), torch.tensor([0, 1] * 4)
+    model(torch.randn(8, 3, SIZE, SIZE), labels)
+    out = model(x, labels)
+    assert out.ot["replaced"] > 0
+    maps = model.encoder(x)
+    assert torch.allclose(out.features, global_average_pool(maps[-1]), atol=1e-5)
+    own = global_average_pool(maps[model.mid_level])
+    changed = (out.pooled[0] - own).abs().amax(1) > 1e-6
+    assert int(changed.sum()) == out.ot["replaced"]
+    with pytest.raises(ModelConfigError, match="space"):
+        OTOptions.from_dict({"space": "logits"})
+    with pytest.raises(ModelConfigError, match="extra_points"):
+        OTOptions.from_dict({"space": "metric", "extra_points": 4})

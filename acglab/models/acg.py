@@ -24,7 +24,8 @@ ACG follows RECCE (Cao et al., CVPR 2022) with the thesis' geometric module adde
   levels, globally average pooled (RECCE's three levels).
 - **Bottleneck**: the deepest encoder map, globally pooled, (B, D) (D = 2048 for Xception).
 - **Geometric module** (section 2.2): :class:`~acglab.models.ot_module.OTFeatureModule` on the
-  bottleneck, training only; absent for the ``acg-no-ot`` ablation.
+  bottleneck, training only; absent for the ``acg-no-ot`` ablation. With the OT option
+  ``space="metric"`` it works on the first metric level instead and feeds only the metric loss.
 - **Classifier** (section 2.3): dropout 0.2 and a linear map to the logit of FAKE.
 
 The reconstruction and the metric levels do not pass through the OT module; the classifier
@@ -47,6 +48,7 @@ from acglab.models.decoder import DEFAULT_DECODER_CHANNELS, ReconstructionDecode
 from acglab.models.errors import ModelConfigError
 from acglab.models.heads import FakeLogitHead, global_average_pool
 from acglab.models.ot_module import OTFeatureModule
+from acglab.models.ot_options import OTOptions
 from acglab.models.outputs import ACGOutput, Normalization
 
 #: stride of the encoder map the decoder starts from (RECCE: Xception block 4, stride 16)
@@ -109,7 +111,11 @@ class ACGDetector(nn.Module):
         self.decoder = ReconstructionDecoder(channels[self.mid_level], self.normalization, tuple(decoder_channels),
                                              drop_rate)
         self.feature_dim = channels[-1]
-        self.ot = OTFeatureModule(self.feature_dim, ot) if use_ot else None
+        self.ot = None
+        if use_ot:
+            options = ot if isinstance(ot, OTOptions) else OTOptions.from_dict(ot)
+            self.ot = OTFeatureModule(channels[self.mid_level] if options.space == "metric" else self.feature_dim,
+                                      options)
         self.head = FakeLogitHead(self.feature_dim, drop_rate)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> ACGOutput:
@@ -121,7 +127,9 @@ class ACGDetector(nn.Module):
         pooled = [global_average_pool(mid)] + [global_average_pool(m) for m in levels]
         features = global_average_pool(deep)
         diagnostics, extra = {}, None
-        if self.ot is not None:
+        if self.ot is not None and self.ot.options.space == "metric":
+            pooled[0], diagnostics = self.ot(pooled[0], labels)
+        elif self.ot is not None:
             features, diagnostics = self.ot(features, labels)
             if self.training and self.ot.options.extra_points:
                 points, point_labels = self.ot.training_points(self.ot.options.extra_points)

@@ -7,6 +7,9 @@ from dataclasses import asdict, dataclass, fields
 from acglab.models.errors import ModelConfigError
 from acglab.ot.singular import DEFAULT_ANGLE_THRESHOLD
 
+#: where the OT module can work (see ``OTOptions.space``)
+OT_SPACES = ("bottleneck", "metric")
+
 
 @dataclass(frozen=True)
 class OTOptions:
@@ -32,6 +35,13 @@ class OTOptions:
         (:meth:`OTFeatureModule.training_points`: same-class pairs of the last fit, labelled
         with their class) and adds them to the classifier's batch: the thesis' "new features"
         used as extra training data. They are detached, so they train the head only. 0: off.
+    space : where the module works. ``"bottleneck"`` (the thesis' module): on the pooled
+        deepest encoder map, and the classifier sees the replaced features. ``"metric"``: on
+        the first metric-loss level (the pooled stride-16 map, eqs. 2.3-2.4), and only the
+        metric loss sees the replaced features; the classifier gets the encoder's own. With
+        ``same_class`` the mixtures keep their label there, so the metric loss pulls real
+        mixtures towards real faces and pushes them from fakes: the OT features shape the
+        embedding instead of standing in for the classifier's input.
     """
 
     bank_size: int = 1024
@@ -50,6 +60,7 @@ class OTOptions:
     seed: int = 0
     same_class: bool = False
     extra_points: int = 0
+    space: str = "bottleneck"
 
     @classmethod
     def from_dict(cls, options: dict | None) -> "OTOptions":
@@ -92,5 +103,9 @@ class OTOptions:
             raise ModelConfigError(f"OT options tol in (0, 1) and error in ('max', 'mean'), got {self.tol!r}, {self.error!r}")
         if not isinstance(self.same_class, bool):
             raise ModelConfigError(f"OT option same_class must be true or false, got {self.same_class!r}")
+        if self.space not in OT_SPACES:
+            raise ModelConfigError(f"OT option space must be one of {OT_SPACES}, got {self.space!r}")
+        if self.space == "metric" and self.extra_points:
+            raise ModelConfigError("OT option extra_points feeds the classifier: it needs space 'bottleneck'")
         if self.time_limit is not None and not float(self.time_limit) > 0:
             raise ModelConfigError(f"OT option time_limit must be positive or None, got {self.time_limit!r}")
