@@ -336,6 +336,20 @@ class SemiDiscreteOT:
         rep.cells = self._to_original(rep.cells)
         return rep
 
+    def cell_graph(self, n_samples: int = 2**16, threshold: float | None = None, seed: int | None = None
+                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Neighbouring power cells, found as the best and second-best cells of ``n_samples``
+        fresh Sobol points (a face no sample lies next to is missed): returns (pairs (P, 2) of
+        indices into the original targets, each pair once; singular (P,) bool; dihedral angles
+        (P,)). Duplicate targets appear as their first copy."""
+        from acglab.ot.singular import DEFAULT_ANGLE_THRESHOLD, dihedral_angles, singular_pairs
+
+        thr = DEFAULT_ANGLE_THRESHOLD if threshold is None else float(threshold)
+        stream = SobolSource(self.dim, self.source, 2 * 10**6 + self.seed if seed is None else seed)
+        pairs, flags = singular_pairs(stream.draw(n_samples, self.device), self._y, self._h.float(), thr)
+        angles = dihedral_angles(self._y, pairs[:, 0], pairs[:, 1])
+        return self._to_original(pairs), flags, angles
+
     def generate(self, n: int, **kwargs) -> torch.Tensor:
         """New codes by piecewise-linear interpolation that avoids the singular set; see
         :func:`acglab.ot.generate.ot_generate` for the parameters."""
