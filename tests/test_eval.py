@@ -308,3 +308,26 @@ def test_one_class_folder_reports_acc_and_says_auc_is_undefined(datasets, checkp
     report = json.loads(out.read_text())
     assert report["frame"]["auc"] is None and 0.0 <= report["frame"]["acc"] <= 1.0
     assert report["files"]["roc"] is None and not (tmp_path / "roc.html").exists()
+
+
+def test_score_pixels_resizes_normalises_and_matches_a_direct_forward(checkpoint):
+    import torch.nn.functional as F
+
+    from acglab.eval.predict import score_pixels
+    from acglab.models.checkpoint import model_from_checkpoint
+
+    model = model_from_checkpoint(checkpoint)
+    norm = model.normalization
+    mean = torch.tensor(norm.mean).view(1, 3, 1, 1)
+    std = torch.tensor(norm.std).view(1, 3, 1, 1)
+    pixels = torch.rand(5, 3, IMG_SIZE, IMG_SIZE)
+    with torch.no_grad():
+        z = model((pixels - mean) / std).logits.double()
+    np.testing.assert_allclose(score_pixels(model, pixels.numpy(), batch_size=2), torch.sigmoid(z).numpy(), atol=1e-6)
+    small = torch.rand(3, 3, 20, 20)
+    grown = F.interpolate(small, size=(IMG_SIZE, IMG_SIZE), mode="bilinear", align_corners=False, antialias=True)
+    with torch.no_grad():
+        z = model((grown - mean) / std).logits.double()
+    np.testing.assert_allclose(score_pixels(model, small.numpy()), torch.sigmoid(z).numpy(), atol=1e-6)
+    with pytest.raises(ValueError, match="pixels"):
+        score_pixels(model, np.zeros((2, 1, 8, 8)))

@@ -14,7 +14,6 @@ each as accuracy under the best one-to-one matching of clusters to labels and NM
 """
 from __future__ import annotations
 
-import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,28 +108,15 @@ class ClusteringRun:
     centres: np.ndarray | None = None
 
 
-def _run_key(config, data: ImageArray) -> str:
-    import hashlib
-
-    blob = json.dumps({"config": config.to_dict(), "source": data.source, "n": len(data),
-                       "side": data.side, "first": data.ids[:3]}, sort_keys=True)
-    return hashlib.sha1(blob.encode()).hexdigest()[:16]
-
-
 def fit_clustering(data: ImageArray, config, labelling: str | None = None, root=None,
                    progress: bool = False) -> ClusteringRun:
     """Train the latent model ``config`` (a :class:`~acglab.train.latent.LatentConfig`) on
     ``data``, or load it when the same run is already in ``root`` (default: the acglab cache),
     and cluster every image (:func:`model_clusters`; k-means with ``config.k`` for the AE/VAE)."""
-    from acglab.paths import cache_dir
-    from acglab.train.latent import latent_model_from_checkpoint, train_latent
+    from acglab.train.latent import cached_latent_model
 
     labelling = labelling or next(iter(data.labels))
-    run_dir = Path(root or cache_dir() / "latent") / f"{config.model}-{_run_key(config, data)}"
-    summary = run_dir / "summary.json"
-    if not (summary.is_file() and json.loads(summary.read_text()).get("finished")):
-        train_latent(config, data, run_dir, resume=(run_dir / "last.pt").is_file(), progress=progress)
-    model = latent_model_from_checkpoint(run_dir / "best.pt")
+    model, run_dir = cached_latent_model(config, data, root, progress)
     codes, clusters = model_clusters(model, data, config.k, config.seed)
     y = data.labels[labelling]
     s = scores(y, clusters)

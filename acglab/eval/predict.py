@@ -128,3 +128,26 @@ def predict_table(
     )
     model.to(device)
     return batch_scores(model, loader, len(table), device=device, progress=progress)
+
+
+def score_pixels(model: torch.nn.Module, images, batch_size: int = 64, device="cpu") -> np.ndarray:
+    """P(fake) of images given as pixels, (N, 3, H, W) floats in [0, 1] (e.g. a decoder's
+    output): resized to the detector's ``config["img_size"]`` (bilinear with antialiasing;
+    untouched when the size already matches), normalised with its ``.normalization``
+    (``(v - m_c) / s_c``) and scored in eval mode. Returns (N,) float64."""
+    import torch.nn.functional as F
+
+    x = torch.as_tensor(np.asarray(images), dtype=torch.float32)
+    if x.ndim != 4 or x.shape[1] != 3:
+        raise ValueError(f"images must be (N, 3, H, W) pixels in [0, 1], got shape {tuple(x.shape)}")
+    size = int(model.config["img_size"])
+    norm = model.normalization
+    mean = torch.tensor(norm["mean"] if isinstance(norm, dict) else norm.mean, dtype=torch.float32).view(1, 3, 1, 1)
+    std = torch.tensor(norm["std"] if isinstance(norm, dict) else norm.std, dtype=torch.float32).view(1, 3, 1, 1)
+    batches = []
+    for s in range(0, len(x), batch_size):
+        chunk = x[s:s + batch_size]
+        if chunk.shape[-2:] != (size, size):
+            chunk = F.interpolate(chunk, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
+        batches.append(((chunk - mean) / std, torch.zeros(len(chunk)), torch.arange(s, s + len(chunk))))
+    return batch_scores(model, batches, len(x), device)

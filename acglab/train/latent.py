@@ -272,3 +272,28 @@ def latent_model_from_checkpoint(path, map_location="cpu"):
     model = build_latent_model(ckpt["config"])
     load_weights(model, ckpt)
     return model.eval()
+
+
+def run_key(config: LatentConfig, data: ImageArray) -> str:
+    """A short hash of a run's settings and its data (source, size, first image ids)."""
+    import hashlib
+    import json
+
+    blob = json.dumps({"config": config.to_dict(), "source": data.source, "n": len(data),
+                       "side": data.side, "first": data.ids[:3]}, sort_keys=True)
+    return hashlib.sha1(blob.encode()).hexdigest()[:16]
+
+
+def cached_latent_model(config: LatentConfig, data: ImageArray, root=None, progress: bool = False):
+    """``(model, run_dir)``: the latent model of ``config`` trained on ``data``, taken from
+    ``root/<model>-<run_key>`` (default root: the acglab cache's ``latent`` folder) when that run
+    finished, resumed when it was interrupted, trained otherwise."""
+    import json
+
+    from acglab.paths import cache_dir
+
+    run_dir = Path(root or cache_dir() / "latent") / f"{config.model}-{run_key(config, data)}"
+    summary = run_dir / "summary.json"
+    if not (summary.is_file() and json.loads(summary.read_text()).get("finished")):
+        train_latent(config, data, run_dir, resume=(run_dir / LAST).is_file(), progress=progress)
+    return latent_model_from_checkpoint(run_dir / BEST), run_dir
