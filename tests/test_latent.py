@@ -35,6 +35,11 @@ def test_networks_fit_every_side():
             with torch.no_grad():
                 images = model.decode(torch.randn(2, 5))
             assert 0 <= float(images.min()) and float(images.max()) <= 1
+            model.train()
+            with torch.no_grad():
+                expected = model.eval().reconstruct(x).numpy()
+            model.train()
+            assert np.allclose(model.reconstruct_images(x.numpy()), expected) and model.training
             loss, parts = model.loss(x)
             assert loss.ndim == 0 and parts["total"] == pytest.approx(float(loss.detach()))
     with pytest.raises(AcglabError, match="unknown latent model"):

@@ -265,3 +265,13 @@ def law_table_html(evidence) -> str:
                    + "".join(f"<td>{row.get(key, float('nan')):.3f}</td>" for key, _ in columns) + "</tr>"
                    for row in evidence.table)
     return f"<table><tr><th>path ({evidence.pairs} pairs)</th>{head}</tr>{rows}</table>"
+
+
+def angle_histogram(geometry, bins: int = 60, title: str = "dihedral angles of neighbouring cells") -> go.Figure:
+    """Histogram of the cell graph's dihedral angles with the singular-set threshold marked."""
+    fig = go.Figure(go.Histogram(x=geometry.angles, nbinsx=bins, marker_color="rgba(90,90,90,0.7)", name="faces"))
+    fig.add_vline(x=geometry.threshold, line=dict(color=SINGULAR_COLOUR, dash="dash"),
+                  annotation_text=f"θ = {geometry.threshold:.2f}: singular to the right")
+    fig.update_layout(title=title, xaxis_title="dihedral angle (rad)", yaxis_title="neighbouring cell pairs",
+                      height=320, margin=dict(l=60, r=10, t=40, b=40))
+    return fig

@@ -14,6 +14,7 @@ networks of :mod:`acglab.models.latent.nets`, and share one interface, which the
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -43,6 +44,17 @@ class _LatentBase(nn.Module):
 
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(x))
+
+    def reconstruct_images(self, images) -> "np.ndarray":
+        """Reconstructions of images given as an array (B, C, S, S) in [0, 1], as an array,
+        in eval mode and without gradients (the VAEs decode their posterior means)."""
+        was = self.training
+        self.eval()
+        try:
+            with torch.no_grad():
+                return self.reconstruct(torch.as_tensor(np.asarray(images), dtype=torch.float32)).numpy()
+        finally:
+            self.train(was)
 
 
 def reconstruction_loss(model, x) -> tuple[torch.Tensor, dict[str, float]]:
