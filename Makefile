@@ -4,9 +4,16 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.acglab-installed
 
-.PHONY: install lab test clean-venv
+.PHONY: install lab test html clean-venv
 
-install: $(STAMP)
+# JupyterLab settings for a class: no news pop-up or update check, Markdown opens rendered
+LAB_OVERRIDES = $(VENV)/share/jupyter/lab/settings/overrides.json
+
+install: $(STAMP) $(LAB_OVERRIDES)
+
+$(LAB_OVERRIDES): .jupyter/lab/settings/overrides.json $(STAMP)
+	mkdir -p $(dir $@)
+	cp $< $@
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -20,11 +27,20 @@ $(STAMP): pyproject.toml Makefile
 # containers often run as root, which JupyterLab refuses unless told
 ROOT_FLAG = $(if $(filter 0,$(shell id -u)),--allow-root)
 
+# opens on the course's README (notebooks/README.md)
 lab: install
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --LabApp.default_url=/lab/tree/README.md $(ROOT_FLAG) $(LAB_ARGS)
 
 test: install
 	$(PY) -m pytest
+
+# every notebook executed (quick mode unless ACGLAB_QUICK=0) to static HTML, with an index
+HTML_DIR ?= build/html
+html: install
+	mkdir -p $(HTML_DIR)
+	ACGLAB_QUICK=$${ACGLAB_QUICK:-1} $(VENV)/bin/jupyter nbconvert --to html --execute \
+	  --ExecutePreprocessor.timeout=1800 --output-dir $(HTML_DIR) notebooks/*.ipynb
+	$(PY) -m acglab.notebook index notebooks/README.md $(HTML_DIR)/index.html
 
 clean-venv:
 	rm -rf $(VENV)

@@ -116,3 +116,46 @@ def _matches(answer, expected, tol: float) -> bool:
     with np.errstate(invalid="ignore"):
         close = np.abs(a - e) <= tol
     return bool(np.all(both_inf | close)) and not any(math.isnan(v) for v in a.ravel())
+
+
+def course_index_html(readme_text: str, title: str = "acglab course") -> str:
+    """The course README (Markdown) as a standalone HTML page for the notebooks rendered by
+    ``make html``: links to ``X.ipynb`` point to ``X.html`` and ``X.md`` to ``X.html`` too."""
+    import re
+
+    import mistune
+
+    body = mistune.html(readme_text)
+    body = re.sub(r'href="([^"/:]+)\.(?:ipynb|md)"', r'href="\1.html"', body)
+    body = re.sub(r"<code>([0-9][^<]*?)\.ipynb</code>", r'<a href="\1.html"><code>\1.ipynb</code></a>', body)
+    style = ("body{font-family:sans-serif;max-width:62rem;margin:2rem auto;padding:0 1rem;line-height:1.5}"
+             "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .5rem;vertical-align:top}"
+             "code{background:#f4f4f4;padding:0 .2rem}pre{background:#f4f4f4;padding:.5rem;overflow:auto}")
+    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title>"
+            f"<style>{style}</style></head><body>\n{body}</body></html>\n")
+
+
+def _main(argv=None) -> int:
+    """``python -m acglab.notebook index README.md OUT.html`` (used by ``make html``); also
+    renders the teacher's guide beside the README, when there is one, to ``TEACHING.html``."""
+    import argparse
+    from pathlib import Path
+
+    p = argparse.ArgumentParser(prog="python -m acglab.notebook")
+    sub = p.add_subparsers(dest="command", required=True)
+    index = sub.add_parser("index", help="render the course README to an HTML index page")
+    index.add_argument("readme", type=Path)
+    index.add_argument("out", type=Path)
+    args = p.parse_args(argv)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(course_index_html(args.readme.read_text(encoding="utf-8")), encoding="utf-8")
+    guide = args.readme.parent / "TEACHING.md"
+    if guide.is_file():
+        (args.out.parent / "TEACHING.html").write_text(
+            course_index_html(guide.read_text(encoding="utf-8"), "acglab course: teacher's guide"), encoding="utf-8")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main())

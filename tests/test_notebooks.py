@@ -141,3 +141,8 @@ def test_notebook_runs(path, venv_kernel, monkeypatch):
             except CellExecutionError as err:
                 pytest.fail(f"{path.name}: cell {index} failed with {err.ename}: {err.evalue}\n"
                             f"{_ANSI.sub('', err.traceback)}", pytrace=False)
+    # what `make html` does with the executed notebook: a static page that holds the outputs
+    from nbconvert import HTMLExporter
+
+    html, _ = HTMLExporter().from_notebook_node(nb)
+    assert "<html" in html and "Traceback" not in html
