@@ -48,14 +48,16 @@ VARIANTS: dict[str, dict] = {
     "acg-same-class": {"model_options": {"noise_prob": 0.5}},
     "acg-no-noise": {"model_options": {"ot": {"same_class": False}}},
     "acg-no-ot": {"arch": "acg-no-ot", "model_options": THESIS_ACG_NO_OT},
-    # the preset as it is now: no input noise, same-class mixing
-    "acg-same-class-no-noise": {},
+    # the second round: no input noise, same-class mixing on the bottleneck
+    "acg-same-class-no-noise": {"model_options": {"ot": {"same_class": True}}},
     "acg-no-ot-no-noise": {"arch": "acg-no-ot"},
     "acg-extra-points": {"model_options": {"ot": {"same_class": True, "extra_points": 32}}},
-    "acg-ot-metric": {"model_options": {"ot": {"same_class": True, "space": "metric"}}},
-    "acg-crop": {"img_size": 144, "crop_size": 128},
-    "acg-sbi": {"synth_augment": True},
-    "acg-sbi68": {"synth_augment": True, "landmark_points": 68},
+    "acg-crop": {"img_size": 144, "crop_size": 128, "model_options": {"ot": {"same_class": True}}},
+    "acg-sbi": {"synth_augment": True, "model_options": {"ot": {"same_class": True}}},
+    "acg-sbi68": {"synth_augment": True, "landmark_points": 68, "model_options": {"ot": {"same_class": True}}},
+    # the preset as it is now: no input noise, same-class mixing in the metric loss's space
+    "acg-ot-metric": {},
+    "acg-ot-metric-sbi68": {"synth_augment": True, "landmark_points": 68},
     "acg-no-ot-sbi68": {"arch": "acg-no-ot", "synth_augment": True, "landmark_points": 68},
     "backbone": {"arch": "backbone"},
     "backbone-sbi68": {"arch": "backbone", "synth_augment": True, "landmark_points": 68},

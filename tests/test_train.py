@@ -97,10 +97,11 @@ def test_quick_preset_acg_settings_reach_the_model():
         return build_model(config.arch, "test_efficientnet", img_size=32, **model_options(config))
 
     quick = built(PRESETS["quick"])
-    assert quick.noise_prob == 0.0 and quick.ot.options.same_class is True
+    assert quick.noise_prob == 0.0 and quick.ot.options.same_class is True and quick.ot.options.space == "metric"
     for name in ("quick-scratch", "full"):
         model = built(PRESETS[name])
         assert model.noise_prob == DEFAULT_NOISE_PROB > 0 and model.ot.options.same_class is False, name
+        assert model.ot.options.space == "bottleneck", name
     # the backbone arm of the same preset gets none of the ACG-only options
     assert not hasattr(built(PRESETS["quick"].replace(arch="backbone")), "ot")
 
