@@ -13,7 +13,8 @@ import sys
 from acglab.errors import AcglabError
 
 #: modules that register top-level commands, in help order
-COMMAND_MODULES = ["acglab.cli.data", "acglab.cli.train", "acglab.cli.eval", "acglab.cli.explain", "acglab.cli.latent"]
+COMMAND_MODULES = ["acglab.cli.data", "acglab.cli.train", "acglab.cli.eval", "acglab.cli.explain", "acglab.cli.latent",
+                   "acglab.cli.edit"]
 
 
 def build_parser() -> argparse.ArgumentParser:
