@@ -172,3 +172,44 @@ def test_cli_refuses_bad_input_with_one_line_and_writes_nothing(faces, tmp_path,
     assert main(["edit", str(path), "--op", "replace", "--part", "mouth", "--out", str(out)]) == 2
     assert "--with" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_edit_explorer_follows_its_widgets(faces):
+    from acglab.viz.edit_widgets import edit_explorer, latent_edit_explorer, parts_figure
+
+    path, image, lm = faces[0]
+    _, other, other_lm = faces[1]
+    x0, y0 = np.floor(lm.min(0) - 20).astype(int)
+    x1, y1 = np.ceil(lm.max(0) + 20).astype(int)
+    box = (max(0, x0), max(0, y0), x1, y1)
+    assert len(parts_figure(image, lm, box).data) > 8
+    calls = []
+
+    def analyse(face):
+        calls.append(face.shape)
+        return float(face.mean() / 255), np.zeros((8, 8))
+
+    explorer = edit_explorer(image, lm, box, [("other", other, other_lm)], analyse=analyse)
+    first = np.array(explorer.figure.data[0].z).copy()
+    assert "P(fake)" in explorer.readout.value and "0.00%" in explorer.readout.value
+    explorer.sliders["part"].value = "eyes"
+    assert not np.array_equal(first, np.array(explorer.figure.data[0].z))
+    explorer.sliders["op"].value = "modify"
+    explorer.sliders["hue"].value = 90.0
+    assert "modify eyes" in explorer.readout.value
+    explorer.sliders["op"].value = "delete"
+    explorer.sliders["part"].value = "face"
+    assert "refused" in explorer.readout.value
+    assert len(calls) >= 4
+
+    from acglab.edit.latent import pca_directions, spread_along
+    from acglab.models.latent import build_latent_model
+
+    model = build_latent_model({"model": "vae", "channels": 3, "img_size": 16, "latent_dim": 4})
+    codes = np.random.default_rng(0).normal(size=(30, 4))
+    dirs = pca_directions(codes, 2)
+    latent = latent_edit_explorer(model, codes[0], dirs, [spread_along(codes, u)[1] for u in dirs.vectors], steps=5)
+    strip = np.array(latent.figure.data[0].z).copy()
+    assert strip.shape == (16, 5 * 17 - 1, 3)
+    latent.sliders["direction"].value = 1
+    assert not np.array_equal(strip, np.array(latent.figure.data[0].z)) and "PC2" in latent.readout.value

@@ -233,3 +233,15 @@ def save_explanation(expl: Explanation, out_dir, info: dict | None = None) -> li
             continue
         written.append(write_bytes_atomic(out / name, contents[name]))
     return written
+
+
+def face_analyser(model: nn.Module, device="cpu", gradcam_target: str = "fake"):
+    """``analyse(face) -> (P(fake), Grad-CAM map)`` for face crops (uint8 (h, w, 3), used as
+    they are, no detection): what the editing notebook shows beside each edit."""
+
+    def analyse(face: np.ndarray) -> tuple[float, np.ndarray]:
+        expl = explain_image(np.ascontiguousarray(face), model, face_crop=False, device=device,
+                             gradcam_target=gradcam_target)
+        return expl.p_fake, expl.gradcam
+
+    return analyse
