@@ -213,3 +213,30 @@ def test_edit_explorer_follows_its_widgets(faces):
     assert strip.shape == (16, 5 * 17 - 1, 3)
     latent.sliders["direction"].value = 1
     assert not np.array_equal(strip, np.array(latent.figure.data[0].z)) and "PC2" in latent.readout.value
+
+
+def test_edit_scores_apply_each_named_edit_and_mark_refusals(faces):
+    from acglab.edit.geometric import SCORED_EDITS, apply_edit, compatible, edit_scores
+    from acglab.viz.edit_widgets import pictures_figure
+
+    (_, image, lm), (_, other, other_lm) = faces
+    box = (0, 0, image.shape[1], image.shape[0])
+    seen = []
+
+    def analyse(face):
+        seen.append(face.copy())
+        return float(face.mean()) / 255, None
+
+    table = edit_scores([(image, lm, box, other, other_lm)], analyse)
+    assert list(table) == ["original", *SCORED_EDITS] and all(len(v) == 1 for v in table.values())
+    assert table["original"][0] == pytest.approx(image.mean() / 255)
+    expected = apply_edit(image, lm, "delete", "brows").image
+    assert table["delete brows"][0] == pytest.approx(expected.mean() / 255)
+    turned = lm.copy()
+    turned[30] += np.array([0.6 * inter_ocular(lm), 0.0])
+    assert compatible(lm, other_lm) and not compatible(lm, turned)
+    refused = edit_scores([(image, lm, box, image, turned)], analyse, {"replace mouth": ("replace", "mouth", {})})
+    assert np.isnan(refused["replace mouth"][0])
+    with pytest.raises(PartError, match="replace, delete or modify"):
+        apply_edit(image, lm, "synthesize", "eyes")
+    assert len(pictures_figure([image[:50, :80], image[:30, :30]], ["a", "b"]).data) == 2

@@ -70,11 +70,17 @@ class EditResult:
                 "changed_outside": self.changed_outside, **self.details}
 
 
-def band_pixels(landmarks, blend: float) -> int:
-    """Width of the blending band in pixels: ``blend`` inter-ocular distances, at least 1."""
+def band_width(iod: float, blend: float) -> int:
+    """Width of the blending band in pixels for eyes ``iod`` pixels apart: ``blend · iod``
+    rounded, at least 1."""
     if not blend >= 0:
         raise PartError(f"the blend width must be non-negative, got {blend}")
-    return max(1, int(round(blend * inter_ocular(landmarks))))
+    return max(1, int(round(blend * float(iod))))
+
+
+def band_pixels(landmarks, blend: float) -> int:
+    """:func:`band_width` of the face with these 68 landmarks."""
+    return band_width(inter_ocular(landmarks), blend)
 
 
 def feathered(mask: np.ndarray, band: int) -> np.ndarray:
@@ -128,6 +134,15 @@ def check_compatible(landmarks, donor_landmarks) -> None:
     if turn > MAX_TURN_DIFFERENCE:
         raise PartError(f"the faces are turned too differently (head turn differs by {turn:.2f} inter-ocular "
                         f"distances, at most {MAX_TURN_DIFFERENCE}): choose a donor facing the same way")
+
+
+def compatible(landmarks, donor_landmarks) -> bool:
+    """Whether :func:`check_compatible` accepts the two faces."""
+    try:
+        check_compatible(landmarks, donor_landmarks)
+    except PartError:
+        return False
+    return True
 
 
 def replace_part(image, landmarks, donor, donor_landmarks, part: str, blend: float = DEFAULT_BLEND,
@@ -206,6 +221,47 @@ def modify_part(image, landmarks, part: str, amount: float = 0.0, dx: float = 0.
     union = (mask | moved_mask).astype(np.uint8)
     return _result(image, edited, "modify", part, union, band,
                    {"scale": scale, "shift": [float(dx), float(dy)], "hue": float(hue)})
+
+
+#: the photo edits :func:`edit_scores` applies, by name: (operation, part, options)
+SCORED_EDITS = {"replace mouth": ("replace", "mouth", {}), "delete brows": ("delete", "brows", {}),
+                "modify nose +30%": ("modify", "nose", {"amount": 0.3}),
+                "recolour mouth": ("modify", "mouth", {"hue": 90.0})}
+
+
+def apply_edit(image, landmarks, op: str, part: str, donor=None, donor_landmarks=None, **options) -> EditResult:
+    """One photo edit by name (``op`` in :data:`OPS` except synthesize)."""
+    if op == "replace":
+        if donor is None:
+            raise PartError("replace needs a donor face")
+        return replace_part(image, landmarks, donor, donor_landmarks, part, **options)
+    if op == "delete":
+        return delete_part(image, landmarks, part, **options)
+    if op == "modify":
+        return modify_part(image, landmarks, part, **options)
+    raise PartError(f"operation must be replace, delete or modify, got {op!r}")
+
+
+def edit_scores(faces, analyse, edits: dict | None = None) -> dict[str, list[float]]:
+    """A detector's P(fake) of each face crop, unedited and after each edit of ``edits`` (default
+    :data:`SCORED_EDITS`). ``faces``: ``(image, landmarks, crop box, donor image, donor
+    landmarks)``; ``analyse``: face crop -> (P(fake), ...). An edit refused for a face scores NaN."""
+    from acglab.errors import AcglabError
+
+    edits = SCORED_EDITS if edits is None else edits
+    table = {"original": []}
+    table.update({name: [] for name in edits})
+    for image, landmarks, box, donor, donor_landmarks in faces:
+        x0, y0, x1, y1 = box
+        table["original"].append(float(analyse(image[y0:y1, x0:x1])[0]))
+        for name, (op, part, options) in edits.items():
+            try:
+                edited = apply_edit(image, landmarks, op, part, donor, donor_landmarks, **options).image
+            except AcglabError:
+                table[name].append(float("nan"))
+                continue
+            table[name].append(float(analyse(edited[y0:y1, x0:x1])[0]))
+    return table
 
 
 def synthesize_face(image, landmarks, donors, blend: float = DEFAULT_BLEND, color: bool = True) -> EditResult:

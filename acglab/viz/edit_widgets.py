@@ -158,3 +158,15 @@ def latent_edit_explorer(model, code: np.ndarray, directions, spreads: Sequence[
                                   "deviations of the codes along it")
 
     return Explorer(sliders, fig, update)
+
+
+def pictures_figure(pictures: Sequence[np.ndarray], titles: Sequence[str], title: str = "",
+                    height: int = 360) -> go.Figure:
+    """uint8 RGB pictures of any sizes side by side, each with its title."""
+    fig = make_subplots(rows=1, cols=len(pictures), subplot_titles=list(titles), horizontal_spacing=0.02)
+    for k, picture in enumerate(pictures):
+        fig.add_trace(go.Image(z=np.asarray(picture)), row=1, col=k + 1)
+    fig.update_xaxes(showticklabels=False)
+    fig.update_yaxes(showticklabels=False)
+    fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=60 if title else 30, b=10))
+    return fig
