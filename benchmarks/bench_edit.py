@@ -123,7 +123,7 @@ def main() -> None:
     reasons = {}
     for r in results.values():
         for msg in r["refused"].values():
-            key = msg.split(":")[0]
+            key = msg.split(" (")[0]
             reasons[key] = reasons.get(key, 0) + 1
     if reasons:
         print("refusals:", reasons)
