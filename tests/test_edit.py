@@ -240,3 +240,43 @@ def test_edit_scores_apply_each_named_edit_and_mark_refusals(faces):
     with pytest.raises(PartError, match="replace, delete or modify"):
         apply_edit(image, lm, "synthesize", "eyes")
     assert len(pictures_figure([image[:50, :80], image[:30, :30]], ["a", "b"]).data) == 2
+
+
+def test_cli_writes_a_labelled_edit_set_that_the_data_layer_reads(faces, tmp_path, capsys):
+    import shutil
+
+    from acglab.data.layouts import load_dataset
+    from acglab.data.images import save_image
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for path, _, _ in faces:
+        shutil.copy(path, folder / path.name)
+    save_image(folder / "blank.png", np.full((120, 120, 3), 90, np.uint8))
+    out = tmp_path / "set"
+    assert main(["edit", str(folder), "--op", "delete", "--part", "brows", "--out-dir", str(out), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["written"] == 2 and list(summary["skipped"]) == [str(folder / "blank.png")]
+    table = load_dataset(out)
+    assert sorted(s.is_real for s in table) == [False, False, True, True]
+    record = json.loads((out / "edits.json").read_text())["records"][0]
+    assert record["changed_outside"] == 0.0 and record["op"] == "delete"
+    fake = sorted((out / "fake").iterdir())[0]
+    before = fake.stat().st_mtime_ns
+    assert main(["edit", str(folder), "--op", "delete", "--part", "brows", "--out-dir", str(out)]) == 0
+    assert fake.stat().st_mtime_ns == before  # kept: an interrupted run continues
+    assert main(["edit", str(folder), "--op", "replace", "--part", "mouth", "--out-dir", str(out / "r")]) == 0
+    assert "written" in capsys.readouterr().out
+
+
+def test_cli_names_the_missing_landmark_package(faces, tmp_path, capsys, monkeypatch):
+    from acglab.faces import landmarks68 as lm68
+
+    def missing():
+        raise LandmarkModelError(f"dlib's 68-point predictor is not installed: {lm68.INSTALL}")
+
+    monkeypatch.setattr(lm68, "predictor", missing)
+    out = tmp_path / "x.png"
+    assert main(["edit", str(faces[0][0]), "--op", "delete", "--part", "mouth", "--out", str(out)]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "face-recognition-models" in err[0] and not out.exists()

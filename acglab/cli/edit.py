@@ -4,6 +4,11 @@
     acglab edit FACE.jpg --op delete --part brows --out no-brows.png
     acglab edit FACE.jpg --op modify --part nose --amount 0.3 --out bigger-nose.png
     acglab edit FACE.jpg --op synthesize --with A.jpg --with B.jpg --out composite.png
+    acglab edit FOLDER --op replace --part mouth --out-dir edited-set     # a labelled test set
+
+With ``--out-dir`` the input is a folder: every image in it is edited (donors: the next images
+with a compatible face) and written before/after as face crops to ``OUT_DIR/real`` and
+``OUT_DIR/fake`` (the generic layout ``acglab eval --data`` reads), with ``edits.json``.
 
 The largest face of each image is used (the message says which when there are several).
 ``--json`` prints ``{"op", "part", "bbox", "changed_outside", ...}``: ``changed_outside`` is the
@@ -21,7 +26,7 @@ def register(sub) -> None:
     from acglab.edit.parts import PARTS
 
     p = sub.add_parser("edit", help="replace, delete, modify or synthesize face parts in a photo")
-    p.add_argument("image", metavar="IMAGE", help="photo with a face")
+    p.add_argument("image", metavar="IMAGE", help="photo with a face (with --out-dir: a folder of photos)")
     p.add_argument("--op", required=True, choices=OPS)
     p.add_argument("--part", metavar="NAME", help=f"face part: {', '.join(PARTS)} (synthesize: comma-separated, "
                                                   "one per --with; default eyes,nose,mouth)")
@@ -35,7 +40,9 @@ def register(sub) -> None:
     p.add_argument("--blend", type=float, default=DEFAULT_BLEND,
                    help=f"blending band in eye distances (default {DEFAULT_BLEND})")
     p.add_argument("--poisson", action="store_true", help="replace: gradient-domain (Poisson) blending")
-    p.add_argument("--out", required=True, metavar="OUT", help="edited image (.png or .jpg)")
+    out = p.add_mutually_exclusive_group(required=True)
+    out.add_argument("--out", metavar="OUT", help="edited image (.png or .jpg)")
+    out.add_argument("--out-dir", metavar="DIR", help="edit every image of the folder IMAGE into a real/fake set here")
     p.add_argument("--json", action="store_true", help="print the edit's record as JSON")
     p.set_defaults(func=handle_edit)
 
@@ -64,6 +71,8 @@ def handle_edit(args) -> int:
     from acglab.edit.parts import PartError
 
     parts = _parts_for(args)  # bad names fail before any work
+    if args.out_dir:
+        return _edit_folder(args, parts)
     if args.op in ("replace", "synthesize") and not args.donors:
         raise PartError(f"--op {args.op} needs a donor face: --with OTHER_IMAGE")
     if args.op in ("delete", "modify") and args.donors:
@@ -101,4 +110,25 @@ def handle_edit(args) -> int:
     else:
         print(f"{args.op} {result.part}: wrote {out} (pixels changed outside the blending band: "
               f"{100 * result.changed_outside:.2f}%)")
+    return 0
+
+
+def _edit_folder(args, parts) -> int:
+    from acglab.edit.dataset import write_edit_set
+    from acglab.edit.parts import PartError
+
+    if args.donors:
+        raise PartError("with --out-dir the donors are the folder's other images; drop --with")
+    options = {"blend": args.blend}
+    if args.op == "modify":
+        options.update(amount=args.amount, dx=args.dx, dy=args.dy, hue=args.hue)
+    if args.op == "replace" and args.poisson:
+        options["method"] = "poisson"
+    summary = write_edit_set(args.image, args.out_dir, args.op, parts, **options)
+    if args.json:
+        print(json.dumps({k: v for k, v in summary.items() if k != "records"}))
+    else:
+        print(f"{args.op} {'+'.join(parts)}: {summary['written']} of {summary['images']} images written to "
+              f"{args.out_dir}/real and {args.out_dir}/fake ({len(summary['skipped'])} skipped, reasons in "
+              f"{args.out_dir}/edits.json)")
     return 0
