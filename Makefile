@@ -34,11 +34,13 @@ lab: install
 test: install
 	$(PY) -m pytest
 
-# every notebook executed (quick mode unless ACGLAB_QUICK=0) to static HTML, with an index
+# every notebook executed (quick mode unless ACGLAB_QUICK=0) to static HTML, with an index;
+# figures and explorer snapshots load plotly.js from its CDN when the pages are opened
 HTML_DIR ?= build/html
 html: install
 	mkdir -p $(HTML_DIR)
-	ACGLAB_QUICK=$${ACGLAB_QUICK:-1} $(VENV)/bin/jupyter nbconvert --to html --execute \
+	ACGLAB_QUICK=$${ACGLAB_QUICK:-1} ACGLAB_STATIC=1 PLOTLY_RENDERER=notebook_connected \
+	  $(VENV)/bin/jupyter nbconvert --to html --execute \
 	  --ExecutePreprocessor.timeout=1800 --output-dir $(HTML_DIR) notebooks/*.ipynb
 	$(PY) -m acglab.notebook index notebooks/README.md $(HTML_DIR)/index.html
 

@@ -73,3 +73,17 @@ def test_course_index_links_the_rendered_notebooks(tmp_path):
 def test_make_html_executes_every_notebook_to_html():
     dry = subprocess.run(["make", "-n", "html"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert "nbconvert --to html --execute" in dry and "notebooks/*.ipynb" in dry and "acglab.notebook index" in dry
+
+
+def test_explorers_render_a_static_snapshot_for_make_html(monkeypatch):
+    from acglab.viz.gan_widgets import optimal_discriminator_explorer
+
+    explorer = optimal_discriminator_explorer(mean=2.0, width=1.0)
+    live = explorer._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in live
+    monkeypatch.setenv("ACGLAB_STATIC", "1")
+    static = explorer._repr_mimebundle_()
+    assert "plotly" in static["text/html"] and "mean = 2.0" in static["text/html"]
+    assert "application/vnd.jupyter.widget-view+json" not in static
+    dry = subprocess.run(["make", "-n", "html"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert "ACGLAB_STATIC=1" in dry and "PLOTLY_RENDERER=notebook_connected" in dry

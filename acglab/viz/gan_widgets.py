@@ -29,6 +29,8 @@ from acglab.theory.divergences import divergences_under_shift, js_divergence
 from acglab.theory.fitting import fit_both_directions
 from acglab.theory.gan import optimal_discriminator, optimal_value, optimal_value_via_jsd
 
+#: set by ``make html``: explorers render as static snapshots (see :meth:`Explorer._repr_mimebundle_`)
+STATIC_ENV = "ACGLAB_STATIC"
 DATA_COLOR = "#1f77b4"
 MODEL_COLOR = "#d62728"
 DISCRIMINATOR_COLOR = "#2ca02c"
@@ -70,6 +72,20 @@ class Explorer(widgets.VBox):
 
     def _on_change(self, _change) -> None:
         self.refresh()
+
+    def _repr_mimebundle_(self, **kwargs):
+        """Live widget normally; with ``ACGLAB_STATIC=1`` (``make html``) a static snapshot for
+        pages without a kernel: the widgets' current values, the readout and the figure."""
+        import os
+
+        if os.environ.get(STATIC_ENV, "").strip().lower() not in ("1", "true", "yes", "on"):
+            return super()._repr_mimebundle_(**kwargs)
+        import plotly.io as pio
+
+        values = ", ".join(f"{name} = {value}" for name, value in self.values().items())
+        html = (f"<p><i>Interactive in JupyterLab; here at {values}.</i></p><p>{self.readout.value}</p>"
+                + pio.to_html(go.Figure(self.figure), include_plotlyjs="cdn", full_html=False))
+        return {"text/html": html, "text/plain": f"Explorer ({values})"}
 
 
 def _slider(description: str, value: float, low: float, high: float, step: float,
