@@ -7,7 +7,6 @@ missing they fail under ``CI=true`` and are skipped (with the reason) elsewhere.
 from __future__ import annotations
 
 import json
-import os
 
 import cv2
 import numpy as np
@@ -18,27 +17,17 @@ from acglab.cli import main
 from acglab.edit import PARTS, PartError, changed_outside, delete_part, modify_part, part_mask, replace_part
 from acglab.edit.geometric import (band_pixels, check_compatible, edit_band, feathered, head_turn, synthesize_face)
 from acglab.edit.parts import inter_ocular, mask_bbox
-from acglab.faces.landmarks68 import LandmarkModelError, predictor
+from acglab.faces.landmarks68 import LandmarkModelError
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 FRAMES = ("Celeb-real/id0_0001_000.jpg", "Celeb-real/id11_0006_000.jpg")
 
 
-def _require_predictor():
-    try:
-        return predictor()
-    except LandmarkModelError as err:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(str(err))
-        pytest.skip(str(err))
-
-
 @pytest.fixture(scope="module")
-def faces(celebdf_mini):
+def faces(celebdf_mini, landmark_predictor):
     from acglab.data.images import load_image
     from acglab.edit.faces import locate_face
 
-    _require_predictor()
     out = []
     for name in FRAMES:
         path = celebdf_mini / "frames" / name
