@@ -107,3 +107,23 @@ def test_energy_explorer_shows_collapse_and_mixing():
     explorer.sliders["s"].value = 0.5
     explorer.sliders["spread"].value = 5.0
     assert "every one of the 4 modes" in explorer.readout.value
+
+
+def test_colour_paths_are_scored_by_the_detector_callable():
+    from acglab.data.arrays import ImageArray
+    from acglab.models.latent import build_latent_model
+
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    data = ImageArray(rng.integers(0, 256, (40, 3, 16, 16), dtype=np.uint8), {"label": np.arange(40) % 2})
+    model = build_latent_model({"model": "ae", "channels": 3, "img_size": 16, "latent_dim": 3}).eval()
+    g = latent_geometry(model, data, graph_samples=2**12)
+    seen = []
+
+    def scorer(images):
+        seen.append(images.shape)
+        return images.mean(axis=(1, 2, 3))
+
+    s = study_path(g, 0, 5, "ot", steps=6, scorer=scorer)
+    assert seen == [(6, 3, 16, 16)] and np.allclose(s.scores, s.images.mean(axis=(1, 2, 3)))
+    assert "score" in s.summary()
