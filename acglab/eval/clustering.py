@@ -125,7 +125,7 @@ def fit_clustering(data: ImageArray, config, labelling: str | None = None, root=
 
 
 def cluster_prototypes(model, data: ImageArray, clusters: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """``(images, centres)``: one image per cluster, (k, C, S, S) in [0, 1], and the centres'
+    r"""``(images, centres)``: one image per cluster, (k, C, S, S) in [0, 1], and the centres'
     codes. The clustering VAE decodes its centres :math:`\mu_y`; otherwise each cluster's mean
     code is decoded (an empty cluster gives a grey image)."""
     import torch
