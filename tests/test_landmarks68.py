@@ -23,16 +23,6 @@ from acglab.synth.inputs import as_landmarks
 from acglab.synth.masks import FOREHEAD, draw_forehead, face_scale, forehead_points
 
 
-def _require_predictor():
-    """The 68-point predictor, or skip (fail under ``CI=true``) naming what is missing."""
-    try:
-        return predictor()
-    except LandmarkModelError as err:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(str(err))
-        pytest.skip(str(err))
-
-
 @pytest.fixture(scope="module")
 def astronaut_face():
     """scikit-image's astronaut photo cut to her head and shoulders (one face, about 90 px)."""
@@ -80,10 +70,10 @@ def hull_pixels(points: np.ndarray, shape) -> np.ndarray:
 # --- the predictor on a real face ---------------------------------------------------------------
 
 @pytest.mark.usefixtures("one_torch_thread")
+@pytest.mark.usefixtures("landmark_predictor")
 def test_landmarks_on_a_real_face_agree_with_mtcnn(astronaut_face):
     from acglab.faces import detect_faces
 
-    _require_predictor()
     img = astronaut_face
     h, w = img.shape[:2]
     pts = landmarks68(img)
@@ -107,8 +97,8 @@ def test_landmarks_on_a_real_face_agree_with_mtcnn(astronaut_face):
     assert (np.linalg.norm(boxed[:2] - five[:2], axis=1) / iod).max() < 0.10
 
 
+@pytest.mark.usefixtures("landmark_predictor")
 def test_largest_face_is_used_and_no_face_falls_back_to_the_whole_image(astronaut_face):
-    _require_predictor()
     box = detect_box(astronaut_face)
     assert box is not None
     x0, y0, x1, y1 = box
@@ -122,8 +112,8 @@ def test_largest_face_is_used_and_no_face_falls_back_to_the_whole_image(astronau
     assert np.array_equal(gray, pts)
 
 
+@pytest.mark.usefixtures("landmark_predictor")
 def test_bad_images_and_boxes_are_rejected():
-    _require_predictor()
     with pytest.raises(ImageError, match=r"\(H, W, 3\) uint8"):
         landmarks68(np.zeros((32, 32, 4), np.uint8))
     with pytest.raises(ImageError, match="uint8"):
@@ -257,8 +247,8 @@ def test_bad_68_point_landmarks_raise_image_error(change, message):
         as_landmarks(change(synthetic68()), img.shape, allow68=True)
 
 
+@pytest.mark.usefixtures("landmark_predictor")
 def test_self_blend_on_a_real_face_with_dlib_landmarks(astronaut_face):
-    _require_predictor()
     pts = landmarks68(astronaut_face)
     fake, mask = self_blend(astronaut_face, pts, np.random.default_rng(0))
     outside = mask == 0
@@ -268,6 +258,7 @@ def test_self_blend_on_a_real_face_with_dlib_landmarks(astronaut_face):
     assert mask[nose[1], nose[0]] > 0
 
 
+@pytest.mark.usefixtures("landmark_predictor")
 def test_training_landmark_cache_keeps_68_points_apart_from_5(tmp_path, monkeypatch, astronaut_face):
     """``face_landmarks(points=68)`` detects with MTCNN's box and dlib's predictor, caches the 68
     points in a file of their own (the 5-point cache is untouched) and gives the same points back."""
@@ -276,7 +267,6 @@ def test_training_landmark_cache_keeps_68_points_apart_from_5(tmp_path, monkeypa
     from acglab.faces import detect_faces
     from acglab.train import landmarks as tl
 
-    _require_predictor()
     monkeypatch.setenv("ACGLAB_CACHE", str(tmp_path / "cache"))
     path = str(tmp_path / "faces" / "a.png")
     os.makedirs(os.path.dirname(path))
