@@ -6,10 +6,11 @@ import pytest
 import torch
 
 from acglab.data.arrays import digit_array
-from acglab.eval.interpolation import (PATH_KINDS, latent_geometry, law_evidence, pair_choices, standardised,
+from acglab.eval.interpolation import (PATH_KINDS, latent_geometry, law_evidence, pair_choices,
                                        study_path, study_paths)
 from acglab.metrics.sharpness import laplacian_variance
 from acglab.ot.paths import linear_path, spherical_path
+from acglab.ot.targets import standardise
 from acglab.train.latent import LatentConfig, cached_latent_model
 from acglab.viz.interpolation_widgets import energy_explorer, law_table_html, path_explorer, paths_3d_figure
 
@@ -27,7 +28,8 @@ def geometry(tmp_path_factory):
 
 def test_standardised_codes_have_zero_mean_and_unit_rms_norm():
     codes = np.random.default_rng(0).normal(3.0, 2.0, size=(50, 6))
-    z = standardised(codes)
+    z, mean, scale = standardise(codes)
+    assert np.allclose(z * scale + mean, codes)
     assert np.allclose(z.mean(0), 0) and np.sqrt((z ** 2).sum(1).mean()) == pytest.approx(1.0)
 
 

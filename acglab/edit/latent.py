@@ -136,29 +136,23 @@ def swap_factors(code_a, code_b, directions) -> np.ndarray:
 
 def synthesize_codes(codes, n: int, seed: int = 0, threshold: float | None = None, tol: float = 0.2):
     """**synthesize**: ``n`` new codes from the OT generator of the codes (module notes).
-    The OT map is fitted to the standardised codes (see
-    :func:`acglab.eval.interpolation.standardised`) and its samples mapped back. Returns
+    The OT map is fitted to the standardised codes (:func:`acglab.ot.targets.standardise`)
+    and its samples mapped back. Returns
     (codes (n, d), the generator's record: pairs, angles)."""
     from acglab.ot.generate import ot_generate
     from acglab.ot.singular import DEFAULT_ANGLE_THRESHOLD
     from acglab.ot.solver import SemiDiscreteOT
+    from acglab.ot.targets import standardise
 
     z = _codes(codes)
-    mean = z.mean(0)
-    rms = float(np.sqrt(((z - mean) ** 2).sum(1).mean())) or 1.0
-    sdot = SemiDiscreteOT((z - mean) / rms, source="cube", seed=seed).fit(tol=tol, error="mean")
+    scaled, mean, scale = standardise(z)
+    sdot = SemiDiscreteOT(scaled, source="cube", seed=seed).fit(tol=tol, error="mean")
     made = ot_generate(sdot, int(n), threshold=DEFAULT_ANGLE_THRESHOLD if threshold is None else threshold,
                        seed=seed, return_pairs=True)
-    return mean + rms * made.codes.double().numpy(), made
+    return mean + scale * made.codes.double().numpy(), made
 
 
 def decode(model, codes) -> np.ndarray:
-    """Images in [0, 1] (N, C, S, S) of codes (N, d) or one code (d,)."""
-    z = torch.as_tensor(np.atleast_2d(np.asarray(codes)), dtype=torch.float32)
-    was = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            return model.decode(z).clamp(0, 1).numpy()
-    finally:
-        model.train(was)
+    """Images in [0, 1] (N, C, S, S) of codes (N, d) or one code (d,): the model's
+    :meth:`decode_codes`."""
+    return model.decode_codes(codes)

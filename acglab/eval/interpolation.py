@@ -30,6 +30,7 @@ from acglab.metrics.sharpness import laplacian_variance
 from acglab.ot.paths import PathReport, Route, linear_path, ot_route, path_report, polyline_path, spacing, spherical_path
 from acglab.ot.singular import DEFAULT_ANGLE_THRESHOLD
 from acglab.ot.solver import SemiDiscreteOT
+from acglab.ot.targets import standardise
 from acglab.topology.embedding import LinearProjection, pca_projection
 
 #: the path kinds, in the order figures draw them
@@ -60,8 +61,7 @@ class LatentGeometry:
 
     def decode(self, codes) -> np.ndarray:
         """(T, C, S, S) images in [0, 1] decoded from codes (T, d)."""
-        with torch.no_grad():
-            return self.model.decode(torch.as_tensor(np.asarray(codes), dtype=torch.float32)).clamp(0, 1).numpy()
+        return self.model.decode_codes(codes)
 
     def with_threshold(self, threshold: float) -> "LatentGeometry":
         """The same geometry with another angle threshold for the singular set."""
@@ -70,20 +70,11 @@ class LatentGeometry:
         return dataclasses.replace(self, singular=self.angles > float(threshold), threshold=float(threshold))
 
 
-def standardised(codes: np.ndarray, radius: float = 1.0) -> np.ndarray:
-    """Codes centred and scaled so that their RMS norm is ``radius``: the dihedral angles of the
-    OT map depend on the codes' scale (:mod:`acglab.ot.singular`), so the threshold means the
-    same for every latent model (as in the detector's OT module, option ``code_radius``)."""
-    centred = codes - codes.mean(0)
-    rms = float(np.sqrt((centred ** 2).sum(1).mean()))
-    return centred * (radius / rms) if rms > 0 else centred
-
-
 def latent_geometry(model, data: ImageArray, threshold: float = DEFAULT_ANGLE_THRESHOLD, tol: float = 0.2,
                     graph_samples: int = 2**16, seed: int = 0, progress: bool = False) -> LatentGeometry:
-    """Encode ``data``, fit the OT map to the :func:`standardised` codes (mean relative cell-mass
-    error ``tol``) and find its cell graph from ``graph_samples`` source points (module notes,
-    step 1). The paths are drawn between the codes themselves; only the graph comes from OT."""
+    """Encode ``data``, fit the OT map to the standardised codes
+    (:func:`acglab.ot.targets.standardise`; mean relative cell-mass error ``tol``) and find its
+    cell graph from ``graph_samples`` source points (module notes, step 1). The paths are drawn between the codes themselves; only the graph comes from OT."""
     import time
 
     from acglab.train.latent import encode_all
@@ -92,7 +83,7 @@ def latent_geometry(model, data: ImageArray, threshold: float = DEFAULT_ANGLE_TH
         raise AcglabError(f"a latent geometry needs at least 3 images, got {len(data)}")
     codes = encode_all(model, data).double().numpy()
     started = time.perf_counter()
-    sdot = SemiDiscreteOT(standardised(codes), source="cube", seed=seed).fit(tol=tol, error="mean", progress=progress)
+    sdot = SemiDiscreteOT(standardise(codes)[0], source="cube", seed=seed).fit(tol=tol, error="mean", progress=progress)
     pairs, singular, angles = (t.cpu().numpy() for t in sdot.cell_graph(graph_samples, threshold, seed=seed))
     return LatentGeometry(model, data, codes, sdot, pairs.astype(np.int64), singular.astype(bool),
                           angles.astype(np.float64), float(threshold), pca_projection(codes, 3), spacing(codes),

@@ -53,3 +53,16 @@ def merge_duplicates(y: torch.Tensor, w: torch.Tensor) -> tuple[torch.Tensor, to
         return y, w, torch.arange(y.shape[0], device=y.device)
     wu = torch.zeros(uniq.shape[0], dtype=w.dtype, device=w.device).index_add_(0, inverse, w)
     return uniq, wu, inverse
+
+
+def standardise(codes, radius: float = 1.0) -> tuple[np.ndarray, np.ndarray, float]:
+    """``(z, mean, scale)`` with ``z = (codes - mean) / scale`` centred and of RMS norm
+    ``radius``: the dihedral angles of an OT map depend on its targets' scale
+    (:mod:`acglab.ot.singular`), so a threshold means the same for every latent model once its
+    codes are standardised (as the detector's OT module does, option ``code_radius``). Codes
+    that are all equal get ``scale = 1``."""
+    codes = np.asarray(codes, dtype=np.float64)
+    mean = codes.mean(0)
+    rms = float(np.sqrt(((codes - mean) ** 2).sum(1).mean()))
+    scale = rms / radius if rms > 0 else 1.0
+    return (codes - mean) / scale, mean, scale

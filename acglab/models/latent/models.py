@@ -45,16 +45,24 @@ class _LatentBase(nn.Module):
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(x))
 
-    def reconstruct_images(self, images) -> "np.ndarray":
-        """Reconstructions of images given as an array (B, C, S, S) in [0, 1], as an array,
-        in eval mode and without gradients (the VAEs decode their posterior means)."""
+    def _as_array(self, fn, values) -> "np.ndarray":
         was = self.training
         self.eval()
         try:
             with torch.no_grad():
-                return self.reconstruct(torch.as_tensor(np.asarray(images), dtype=torch.float32)).numpy()
+                return fn(torch.as_tensor(np.asarray(values), dtype=torch.float32)).numpy()
         finally:
             self.train(was)
+
+    def reconstruct_images(self, images) -> "np.ndarray":
+        """Reconstructions of images given as an array (B, C, S, S) in [0, 1], as an array,
+        in eval mode and without gradients (the VAEs decode their posterior means)."""
+        return self._as_array(self.reconstruct, images)
+
+    def decode_codes(self, codes) -> "np.ndarray":
+        """Images in [0, 1] (N, C, S, S) of codes given as an array (N, d) or one code (d,), in
+        eval mode and without gradients."""
+        return self._as_array(self.decode, np.atleast_2d(np.asarray(codes)))
 
 
 def reconstruction_loss(model, x) -> tuple[torch.Tensor, dict[str, float]]:
