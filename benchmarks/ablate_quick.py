@@ -58,6 +58,7 @@ VARIANTS: dict[str, dict] = {
     # the preset as it is now: no input noise, same-class mixing in the metric loss's space
     "acg-ot-metric": {},
     "acg-ot-metric-sbi68": {"synth_augment": True, "landmark_points": 68},
+    "acg-ot-metric-sbi68-parts": {"synth_augment": True, "landmark_points": 68, "synth_parts": ["eyes", "nose", "mouth"]},
     "acg-no-ot-sbi68": {"arch": "acg-no-ot", "synth_augment": True, "landmark_points": 68},
     "backbone": {"arch": "backbone"},
     "backbone-sbi68": {"arch": "backbone", "synth_augment": True, "landmark_points": 68},

@@ -45,7 +45,7 @@ def seam_contrast(original: np.ndarray, edited: np.ndarray, mask: np.ndarray, wi
 
 def hard_paste(image, landmarks, donor, donor_landmarks, part):
     """The baseline: the donor's part aligned by the same similarity, pasted through the hard mask."""
-    from acglab.edit.parts import part_mask, part_points
+    from acglab.faces.parts import part_mask, part_points
     from acglab.synth.align import similarity_transform, warp_image
 
     mask = part_mask(image.shape, landmarks, part)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from acglab.data.images import save_image
@@ -31,3 +32,39 @@ def make_brighter_fakes(root: Path, videos: int = 3, frames: int = 2, side: int 
                 img = np.clip(rng.integers(0, 200, (side, side, 3)) + shift, 0, 255).astype(np.uint8)
                 save_image(root / label / f"v{v}" / f"{j:03d}.png", img)
     return root
+
+
+def synthetic68(cx: float = 96.0, cy: float = 90.0) -> np.ndarray:
+    """68 iBUG-ordered points of a drawn upright face (jaw, brows, nose, eyes, mouth), ``(68, 2)``."""
+    t = np.linspace(np.pi, 0, 17)
+    jaw = np.c_[cx + 30 * np.cos(t), cy + 38 * np.sin(t)]
+    brow = np.linspace(-25, -5, 5)
+    brows = np.r_[np.c_[cx + brow, cy - 22 - 2 * np.cos(np.linspace(-1, 1, 5))],
+                  np.c_[cx - brow[::-1], cy - 22 - 2 * np.cos(np.linspace(-1, 1, 5))]]
+    nose = np.r_[np.c_[np.full(4, cx), np.linspace(cy - 18, cy, 4)], np.c_[cx + np.linspace(-6, 6, 5), np.full(5, cy + 4)]]
+    e = np.linspace(np.pi, 3 * np.pi, 6, endpoint=False)
+    eyes = np.r_[np.c_[cx - 13 + 5 * np.cos(e), cy - 12 + 2.5 * np.sin(e)],
+                 np.c_[cx + 13 + 5 * np.cos(e), cy - 12 + 2.5 * np.sin(e)]]
+    m_out, m_in = np.linspace(np.pi, 3 * np.pi, 12, endpoint=False), np.linspace(np.pi, 3 * np.pi, 8, endpoint=False)
+    mouth = np.r_[np.c_[cx + 11 * np.cos(m_out), cy + 17 + 4 * np.sin(m_out)],
+                  np.c_[cx + 7 * np.cos(m_in), cy + 17 + 2 * np.sin(m_in)]]
+    pts = np.r_[jaw, brows, nose, eyes, mouth]
+    assert pts.shape == (68, 2)
+    return pts
+
+
+def smooth_image(seed: int, shape=(192, 192)) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    blurred = cv2.GaussianBlur(rng.random((*shape, 3)).astype(np.float32), (0, 0), 4)
+    blurred = (blurred - blurred.min()) / (blurred.max() - blurred.min())
+    return np.rint(40 + 175 * blurred).astype(np.uint8)
+
+
+def hull_pixels(points: np.ndarray, shape) -> np.ndarray:
+    """Pixels inside the convex hull of ``points`` (scipy's hull + matplotlib's point-in-polygon)."""
+    from matplotlib.path import Path as PolyPath
+    from scipy.spatial import ConvexHull
+
+    hull = points[ConvexHull(points).vertices]
+    ys, xs = np.mgrid[0:shape[0], 0:shape[1]]
+    return PolyPath(hull).contains_points(np.c_[xs.ravel(), ys.ravel()]).reshape(shape[:2])

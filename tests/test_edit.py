@@ -16,7 +16,7 @@ from scipy import ndimage
 from acglab.cli import main
 from acglab.edit import PARTS, PartError, changed_outside, delete_part, modify_part, part_mask, replace_part
 from acglab.edit.geometric import (band_pixels, check_compatible, edit_band, feathered, head_turn, synthesize_face)
-from acglab.edit.parts import inter_ocular, mask_bbox
+from acglab.faces.parts import inter_ocular, mask_bbox
 from acglab.faces.landmarks68 import LandmarkModelError
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

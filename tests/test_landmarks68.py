@@ -18,9 +18,10 @@ from scipy import ndimage
 from acglab.errors import AcglabError, ImageError
 from acglab.faces import landmarks68 as lm68
 from acglab.faces.landmarks68 import LandmarkModelError, detect_box, five_from_68, landmarks68, predictor
-from acglab.synth import SelfBlendAugment, face_hull_mask, face_swap, random_face_mask, self_blend
+from acglab.synth import SelfBlendAugment, face_hull_mask, random_face_mask, self_blend
 from acglab.synth.inputs import as_landmarks
 from acglab.synth.masks import FOREHEAD, draw_forehead, face_scale, forehead_points
+from synthetic_faces import hull_pixels, smooth_image, synthetic68
 
 
 @pytest.fixture(scope="module")
@@ -29,42 +30,6 @@ def astronaut_face():
     from skimage import data
 
     return np.ascontiguousarray(data.astronaut()[:300, 100:350])
-
-
-def synthetic68(cx: float = 96.0, cy: float = 90.0) -> np.ndarray:
-    """68 iBUG-ordered points of a drawn upright face (jaw, brows, nose, eyes, mouth), ``(68, 2)``."""
-    t = np.linspace(np.pi, 0, 17)
-    jaw = np.c_[cx + 30 * np.cos(t), cy + 38 * np.sin(t)]
-    brow = np.linspace(-25, -5, 5)
-    brows = np.r_[np.c_[cx + brow, cy - 22 - 2 * np.cos(np.linspace(-1, 1, 5))],
-                  np.c_[cx - brow[::-1], cy - 22 - 2 * np.cos(np.linspace(-1, 1, 5))]]
-    nose = np.r_[np.c_[np.full(4, cx), np.linspace(cy - 18, cy, 4)], np.c_[cx + np.linspace(-6, 6, 5), np.full(5, cy + 4)]]
-    e = np.linspace(np.pi, 3 * np.pi, 6, endpoint=False)
-    eyes = np.r_[np.c_[cx - 13 + 5 * np.cos(e), cy - 12 + 2.5 * np.sin(e)],
-                 np.c_[cx + 13 + 5 * np.cos(e), cy - 12 + 2.5 * np.sin(e)]]
-    m_out, m_in = np.linspace(np.pi, 3 * np.pi, 12, endpoint=False), np.linspace(np.pi, 3 * np.pi, 8, endpoint=False)
-    mouth = np.r_[np.c_[cx + 11 * np.cos(m_out), cy + 17 + 4 * np.sin(m_out)],
-                  np.c_[cx + 7 * np.cos(m_in), cy + 17 + 2 * np.sin(m_in)]]
-    pts = np.r_[jaw, brows, nose, eyes, mouth]
-    assert pts.shape == (68, 2)
-    return pts
-
-
-def smooth_image(seed: int, shape=(192, 192)) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    blurred = cv2.GaussianBlur(rng.random((*shape, 3)).astype(np.float32), (0, 0), 4)
-    blurred = (blurred - blurred.min()) / (blurred.max() - blurred.min())
-    return np.rint(40 + 175 * blurred).astype(np.uint8)
-
-
-def hull_pixels(points: np.ndarray, shape) -> np.ndarray:
-    """Pixels inside the convex hull of ``points`` (scipy's hull + matplotlib's point-in-polygon)."""
-    from matplotlib.path import Path as PolyPath
-    from scipy.spatial import ConvexHull
-
-    hull = points[ConvexHull(points).vertices]
-    ys, xs = np.mgrid[0:shape[0], 0:shape[1]]
-    return PolyPath(hull).contains_points(np.c_[xs.ravel(), ys.ravel()]).reshape(shape[:2])
 
 
 # --- the predictor on a real face ---------------------------------------------------------------
@@ -215,7 +180,7 @@ def test_self_blend_with_68_points_stays_inside_the_hull_and_is_seeded():
     assert not np.array_equal(masks[0], masks[1])
 
 
-def test_68_points_work_in_random_masks_and_the_augmentation_but_not_in_face_swap():
+def test_68_points_work_in_random_masks_and_the_augmentation():
     img, pts = smooth_image(2), synthetic68()
     a = random_face_mask(img.shape, pts, np.random.default_rng(3), kind="hull")
     b = random_face_mask(img.shape, pts, np.random.default_rng(3), kind="hull")
@@ -226,8 +191,6 @@ def test_68_points_work_in_random_masks_and_the_augmentation_but_not_in_face_swa
     assert label == 0 and mask.any() and not np.array_equal(out, img)
     out, label, mask = SelfBlendAugment(p=0.0)(img, pts, np.random.default_rng(0))
     assert label == 1 and out is img and not mask.any()
-    with pytest.raises(ImageError, match=r"shape \(5, 2\)"):
-        face_swap(img, pts, img, pts, np.random.default_rng(0))  # alignment stays five-point
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ import sys
 
 def register(sub) -> None:
     from acglab.edit.geometric import DEFAULT_BLEND, OPS
-    from acglab.edit.parts import PARTS
+    from acglab.faces.parts import PARTS
 
     p = sub.add_parser("edit", help="replace, delete, modify or synthesize face parts in a photo")
     p.add_argument("image", metavar="IMAGE", help="photo with a face (with --out-dir: a folder of photos)")
@@ -48,7 +48,7 @@ def register(sub) -> None:
 
 
 def _parts_for(args) -> list[str]:
-    from acglab.edit.parts import PartError, check_part
+    from acglab.faces.parts import PartError, check_part
 
     if args.op == "synthesize":
         parts = args.part.split(",") if args.part else ["eyes", "nose", "mouth"][:max(1, len(args.donors))]
@@ -68,7 +68,7 @@ def handle_edit(args) -> int:
     from acglab.data.images import load_image, save_image
     from acglab.edit.faces import locate_face
     from acglab.edit.geometric import check_image_size, delete_part, modify_part, replace_part, synthesize_face
-    from acglab.edit.parts import PartError
+    from acglab.faces.parts import PartError
 
     parts = _parts_for(args)  # bad names fail before any work
     if args.out_dir:
@@ -115,7 +115,7 @@ def handle_edit(args) -> int:
 
 def _edit_folder(args, parts) -> int:
     from acglab.edit.dataset import write_edit_set
-    from acglab.edit.parts import PartError
+    from acglab.faces.parts import PartError
 
     if args.donors:
         raise PartError("with --out-dir the donors are the folder's other images; drop --with")

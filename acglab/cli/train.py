@@ -51,6 +51,9 @@ def register(sub) -> None:
                    help="turn half the real training faces into self-blended fakes (needs face landmarks)")
     p.add_argument("--landmarks", type=int, choices=LANDMARK_POINTS, dest="landmark_points",
                    help="landmarks of the self-blended fakes: 5 (MTCNN, default) or 68 (dlib, SBI's hull mask)")
+    p.add_argument("--synth-parts", metavar="PARTS", type=lambda v: tuple(x for x in v.split(",") if x),
+                   help="with --landmarks 68: half the self-blended fakes are local, one of these comma-separated "
+                        "face parts (e.g. eyes,nose,mouth)")
     p.add_argument("--max-steps", type=int, metavar="N", help="stop after N optimizer steps (smoke runs)")
     p.add_argument("--resume", action="store_true", help="continue the run in RUN_DIR from its last.pt")
     p.add_argument("--allow-leaky-split", action="store_true",
@@ -76,7 +79,7 @@ def overrides(args) -> dict:
         "epochs": args.epochs, "lr": args.lr, "backbone_lr": args.backbone_lr,
         "img_size": args.img_size, "crop_size": args.crop_size, "batch_size": args.batch_size, "frames_per_video": args.frames_per_video,
         "num_workers": args.num_workers, "seed": args.seed, "synth_augment": args.synth_augment,
-        "landmark_points": args.landmark_points, "ema_decay": args.ema_decay or None,
+        "landmark_points": args.landmark_points, "synth_parts": args.synth_parts, "ema_decay": args.ema_decay or None,
     }
 
 

@@ -1,6 +1,6 @@
 r"""Semantic face editing on photos: replace, delete, modify and synthesize face parts.
 
-Each operation works inside a part's region (:mod:`acglab.edit.parts`) and blends its result
+Each operation works inside a part's region (:mod:`acglab.faces.parts`) and blends its result
 into the photo through a feathered mask that falls to exactly zero ``band`` pixels outside the
 region (``band = blend · iod``, the blending band; ``iod`` the inter-ocular distance): every
 pixel farther out is the original's, which :func:`changed_outside` measures.
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from acglab.edit.parts import (PartError, as_points68, check_part, inter_ocular, mask_bbox, part_mask,
+from acglab.faces.parts import (PartError, as_points68, check_part, inter_ocular, mask_bbox, part_mask,
                                part_points)
 from acglab.errors import ImageError
 from acglab.synth.align import similarity_transform, warp_coverage, warp_image

@@ -1,5 +1,6 @@
-"""Faces: detection (MTCNN, weights inside ``facenet-pytorch``), cropping with a margin, and
-agreement with published crops.
+"""Faces: detection (MTCNN, weights inside ``facenet-pytorch``), cropping with a margin,
+agreement with published crops, dlib's 68 landmarks (:mod:`~acglab.faces.landmarks68`) and the
+face parts they outline (:mod:`~acglab.faces.parts`).
 
 ``detect_faces(image)`` returns every :class:`Face` (box, score, five landmarks), best first;
 ``find_face(image)`` returns one and raises :class:`acglab.errors.NoFaceError` when there is none;

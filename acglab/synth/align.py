@@ -58,12 +58,13 @@ def warp_coverage(source_shape: tuple[int, ...], matrix, size: tuple[int, int]) 
 def align_face(source_image, source_landmarks, target_landmarks, size: tuple[int, int]):
     """Warp ``source_image`` so its landmarks land on ``target_landmarks``.
 
-    Returns ``(aligned (H, W, 3) uint8, aligned landmarks (5, 2), matrix (2, 3), coverage (H, W))``
+    Landmarks are ``(5, 2)`` or ``(68, 2)`` (the same number in both; least squares over all).
+    Returns ``(aligned (H, W, 3) uint8, aligned landmarks (K, 2), matrix (2, 3), coverage (H, W))``
     with ``size = (H, W)`` the target's size; ``coverage`` is :func:`warp_coverage`.
     """
     source_image = as_rgb_image(source_image, "source image")
-    src_lm = as_landmarks(source_landmarks, source_image.shape, "source landmarks")
-    dst_lm = as_landmarks(target_landmarks, size, "target landmarks")
+    src_lm = as_landmarks(source_landmarks, source_image.shape, "source landmarks", allow68=True)
+    dst_lm = as_landmarks(target_landmarks, size, "target landmarks", allow68=True)
     matrix = similarity_transform(src_lm, dst_lm)
     aligned = warp_image(source_image, matrix, size)
     return aligned, transform_points(src_lm, matrix), matrix, warp_coverage(source_image.shape, matrix, size)

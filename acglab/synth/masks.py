@@ -1,4 +1,4 @@
-"""Blending masks built from five (or dlib's 68) facial landmarks.
+"""Blending masks built from five (or dlib's 68) facial landmarks, of the whole face or of one part.
 
 A forgery pastes a face region from a *source* image into a *target* image; the region is a
 mask derived from the target's landmarks (eyes, nose, mouth corners). Following Self-Blended
@@ -13,6 +13,10 @@ fixed boundary:
 3. a random erosion or dilation (:func:`erode_or_dilate`);
 4. a Gaussian blur for a soft edge (:func:`soften`).
 
+Steps 2-4 are :func:`randomise_mask`; with 68 landmarks they also apply to one face part
+(eyes, brows, nose, mouth, jaw, skin: :mod:`acglab.faces.parts`, :func:`random_part_mask`), the
+masks of local forgeries and of the semantic edits of :mod:`acglab.edit`.
+
 All sizes scale with the face (:func:`face_scale`), so the same settings work on a 25-pixel
 thumbnail and on a 512-pixel portrait. Landmarks are ``(5, 2)`` or ``(68, 2)`` arrays; sizes,
 axes and the ellipse use the five points (the 68 reduced by
@@ -24,6 +28,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from acglab.faces.parts import as_points68, inter_ocular, mask_bbox, part_mask
 from acglab.synth.inputs import as_landmarks, five_points
 
 #: SBI's forehead extension of the 68-point hull: with probability 1/2 the brows are moved up
@@ -203,14 +208,11 @@ def random_face_mask(
 ) -> np.ndarray:
     """A randomised soft face mask, float32 ``(H, W)`` in ``[0, 1]``.
 
-    ``kind`` is ``"hull"`` or ``"ellipse"`` (random when ``None``). With ``s`` = :func:`face_scale`,
-    the outline is deformed by up to ``deform·s`` pixels (smoothness ``0.25·s``), eroded or
-    dilated by a radius drawn from ``0..morph·s``, then blurred with ``σ ~ Uniform(blur)·s``.
-    A deformation that would empty the mask is skipped. With 68 landmarks the hull is SBI's,
-    extended over the forehead as :func:`draw_forehead` draws.
+    ``kind`` is ``"hull"`` or ``"ellipse"`` (random when ``None``); the base mask is made random
+    by :func:`randomise_mask` with ``s`` = :func:`face_scale`. With 68 landmarks the hull is
+    SBI's, extended over the forehead as :func:`draw_forehead` draws.
     """
     pts = as_landmarks(landmarks, shape, allow68=True)
-    s = face_scale(pts)
     if kind is None:
         kind = ("hull", "ellipse")[int(rng.integers(2))]
     if kind == "hull":
@@ -219,13 +221,49 @@ def random_face_mask(
         base = face_ellipse_mask(shape, pts)
     else:
         raise ValueError(f"kind must be 'hull' or 'ellipse', got {kind!r}")
+    return randomise_mask(base, face_scale(pts), rng, deform=deform, morph=morph, blur=blur)
+
+
+def randomise_mask(base: np.ndarray, scale: float, rng: np.random.Generator, *, deform: float = 0.08,
+                   morph: float = 0.12, blur: tuple[float, float] = (0.04, 0.12)) -> np.ndarray:
+    """A binary mask made random and soft, float32 ``(H, W)`` in ``[0, 1]``.
+
+    With ``s = scale`` (a length in pixels that grows with the face or part): the outline is
+    deformed by up to ``deform·s`` pixels (:func:`elastic_deform`, smoothness ``0.25·s``),
+    eroded or dilated by a radius drawn from ``0..morph·s`` (:func:`erode_or_dilate`), then
+    blurred with ``σ ~ Uniform(blur)·s`` (:func:`soften`). A step that would empty the mask is
+    skipped.
+    """
     mask = base
     if deform > 0:
-        warped = elastic_deform(base, rng, amplitude=deform * s, smoothness=0.25 * s)
+        warped = elastic_deform(base, rng, amplitude=deform * scale, smoothness=0.25 * scale)
         mask = warped if warped.any() else base
-    radius = int(rng.integers(0, int(morph * s) + 1)) if morph > 0 else 0
+    radius = int(rng.integers(0, int(morph * scale) + 1)) if morph > 0 else 0
     dilate = bool(rng.integers(2))
     changed = erode_or_dilate(mask, radius, dilate=dilate)
     mask = changed if changed.any() else mask
-    sigma = float(rng.uniform(*blur)) * s
-    return soften(mask, sigma)
+    return soften(mask, float(rng.uniform(*blur)) * scale)
+
+
+def random_part_mask(shape: tuple[int, ...], landmarks, part: str, rng: np.random.Generator, *,
+                     deform: float = 0.08, morph: float = 0.12, blur: tuple[float, float] = (0.04, 0.12)
+                     ) -> np.ndarray:
+    """A randomised soft mask of one face part from dlib's 68 landmarks, float32 ``(H, W)``.
+
+    The part's region is :func:`acglab.faces.parts.part_mask` (eyes, brows, nose, mouth, jaw,
+    skin or the whole face with the forehead); it is made random by :func:`randomise_mask` with
+    sizes relative to the part: ``s = max(iod, extent)`` for the whole face (``iod`` the
+    inter-ocular distance) and the part's own extent (longer side of its box) otherwise, so an
+    eye's mask is deformed by a fraction of the eye, not of the face. ``PartError`` for an
+    unknown part or landmarks that are not ``(68, 2)``.
+    """
+    base = part_mask(shape, as_points68(landmarks), part)
+    return randomise_mask(base, part_scale(base, landmarks, part), rng, deform=deform, morph=morph, blur=blur)
+
+
+def part_scale(mask: np.ndarray, landmarks, part: str) -> float:
+    """The length that sizes a part's random mask: the longer side of the box of its binary
+    ``mask``, at least the inter-ocular distance for ``face`` and ``skin``, at least 1 pixel."""
+    x0, y0, x1, y1 = mask_bbox(mask)
+    extent = float(max(x1 - x0, y1 - y0))
+    return max(inter_ocular(landmarks), extent, 1.0) if part in ("face", "skin") else max(extent, 1.0)

@@ -14,6 +14,7 @@ import sys
 import cv2
 import numpy as np
 
+from acglab.faces.parts import as_points68, check_part, part_mask
 from acglab.labels import FAKE, REAL
 from acglab.synth.align import warp_image
 from acglab.synth.blend import alpha_blend
@@ -26,6 +27,7 @@ from acglab.synth.masks import (
     face_ellipse_mask,
     face_hull_mask,
     face_scale,
+    part_scale,
     soften,
 )
 
@@ -33,7 +35,8 @@ from acglab.synth.masks import (
 BLEND_RATIOS = (0.25, 0.5, 0.75, 1.0, 1.0, 1.0)
 
 
-def self_blend(image, landmarks, rng: np.random.Generator, *, blend_ratios=BLEND_RATIOS) -> tuple[np.ndarray, np.ndarray]:
+def self_blend(image, landmarks, rng: np.random.Generator, *, blend_ratios=BLEND_RATIOS, parts=None
+               ) -> tuple[np.ndarray, np.ndarray]:
     """A self-blended pseudo-fake of ``image``.
 
     With ``x`` the image: the source is ``x_s = A(F(C(x)))`` (``C`` colour jitter, ``F``
@@ -52,6 +55,12 @@ def self_blend(image, landmarks, rng: np.random.Generator, *, blend_ratios=BLEND
     Sizes (shift of the mask, deformation, erosion, blur) scale with the face measured on the
     five points (the 68 reduced by :func:`~acglab.faces.landmarks68.five_from_68`).
 
+    ``parts`` (68 landmarks only) makes a *local* pseudo-fake: a part name of
+    :data:`acglab.faces.parts.PARTS` (``"mouth"``, ``"eyes"``, ...) or a sequence of names, one
+    drawn uniformly per call; the mask is then that part's region
+    (:func:`~acglab.faces.parts.part_mask`) and its sizes scale with the part
+    (:func:`~acglab.synth.masks.part_scale`), the forgery a local edit makes.
+
     Parameters
     ----------
     image : uint8 ``(H, W, 3)`` RGB; landmarks : ``(5, 2)`` or ``(68, 2)`` in it; rng : fixes
@@ -68,10 +77,14 @@ def self_blend(image, landmarks, rng: np.random.Generator, *, blend_ratios=BLEND
     img = as_rgb_image(image)
     lm = as_landmarks(landmarks, img.shape, allow68=True)
     size = img.shape[:2]
-    s = face_scale(lm)
-    if len(lm) == 68:
-        base = face_hull_mask(img.shape, lm, forehead=draw_forehead(rng))
+    part = draw_part(parts, rng)
+    if part is not None:
+        base = part_mask(img.shape, as_points68(lm), part)
+        s = part_scale(base, lm, part)
+    elif len(lm) == 68:
+        base, s = face_hull_mask(img.shape, lm, forehead=draw_forehead(rng)), face_scale(lm)
     else:
+        s = face_scale(lm)
         base = face_hull_mask(img.shape, lm) if rng.random() < 0.5 else face_ellipse_mask(img.shape, lm)
     source = jitter_frequency(jitter_colors(img, rng), rng)
     move = random_similarity(size, rng)
@@ -87,6 +100,19 @@ def self_blend(image, landmarks, rng: np.random.Generator, *, blend_ratios=BLEND
     return alpha_blend(source, img, soft), soft
 
 
+def draw_part(parts, rng: np.random.Generator) -> str | None:
+    """``None`` for no parts, the part itself for one name, else one of ``parts`` drawn
+    uniformly (one draw from ``rng``); ``PartError`` for an unknown name."""
+    if parts is None:
+        return None
+    names = (parts,) if isinstance(parts, str) else tuple(parts)
+    if not names:
+        return None
+    for name in names:
+        check_part(name)
+    return names[0] if len(names) == 1 else names[int(rng.integers(len(names)))]
+
+
 class SelfBlendAugment:
     """Training augmentation: turn a real face into a self-blended fake with probability ``p``.
 
@@ -94,6 +120,9 @@ class SelfBlendAugment:
     with probability ``p`` the output of
     :func:`self_blend` with label 0 (fake), otherwise the image unchanged with label 1 (real)
     and an all-zero mask. Images are uint8 ``(H, W, 3)``, masks float32 ``(H, W)``.
+    With ``parts`` (names of :data:`acglab.faces.parts.PARTS`) and 68 landmarks, a fake is local
+    with probability ``local_p``: the self-blend of one part drawn from ``parts`` (a local edit's
+    traces) instead of the whole face.
 
     Randomness: pass ``rng`` per call, or let the augmentation draw from its own generator,
     seeded by ``seed``; inside a ``torch.utils.data.DataLoader`` worker it is seeded by the
@@ -101,11 +130,18 @@ class SelfBlendAugment:
     epochs repeat each other's fakes, and ``torch.manual_seed`` makes a run reproducible).
     """
 
-    def __init__(self, p: float = 0.5, seed: int | None = None, **self_blend_options):
+    def __init__(self, p: float = 0.5, seed: int | None = None, *, parts=None, local_p: float = 0.5,
+                 **self_blend_options):
         if not 0.0 <= float(p) <= 1.0:
             raise ValueError(f"p must lie in [0, 1], got {p}")
+        if not 0.0 <= float(local_p) <= 1.0:
+            raise ValueError(f"local_p must lie in [0, 1], got {local_p}")
+        if parts is not None:
+            draw_part(parts, np.random.default_rng(0))  # checks the names
         self.p = float(p)
         self.seed = seed
+        self.parts = None if parts is None else ((parts,) if isinstance(parts, str) else tuple(parts)) or None
+        self.local_p = float(local_p)
         self.options = self_blend_options
         self._rng: np.random.Generator | None = None
         self._owner: tuple | None = None
@@ -126,10 +162,12 @@ class SelfBlendAugment:
         rng = self._generator() if rng is None else rng
         img = as_rgb_image(image)
         if rng.random() < self.p:
-            fake, mask = self_blend(img, landmarks, rng, **self.options)
+            local = self.parts is not None and len(landmarks) == 68 and rng.random() < self.local_p
+            fake, mask = self_blend(img, landmarks, rng, parts=self.parts if local else None, **self.options)
             return fake, FAKE, mask
         as_landmarks(landmarks, img.shape, allow68=True)
         return img, REAL, np.zeros(img.shape[:2], np.float32)
 
     def __repr__(self) -> str:
-        return f"SelfBlendAugment(p={self.p}, seed={self.seed})"
+        local = f", parts={self.parts}, local_p={self.local_p}" if self.parts else ""
+        return f"SelfBlendAugment(p={self.p}, seed={self.seed}{local})"

@@ -397,7 +397,7 @@ def _run_epochs(c, ctx, train_table, val_table, run_dir, resume, max_steps, land
 def _synthesizer(config: TrainConfig):
     from acglab.synth import SelfBlendAugment
 
-    return SelfBlendAugment(p=config.synth_p)
+    return SelfBlendAugment(p=config.synth_p, parts=config.synth_parts)
 
 
 def _epoch_line(row: dict) -> str:

@@ -69,6 +69,8 @@ class TrainConfig:
         ``synth_p`` (:class:`acglab.synth.SelfBlendAugment`; needs face landmarks).
     landmark_points : landmarks the self-blending uses: 5 (MTCNN; hull or ellipse masks) or 68
         (dlib; SBI's convex-hull mask with a random forehead), see :mod:`acglab.train.landmarks`.
+    synth_parts : with 68 landmarks, half the self-blended fakes are local: one of these face
+        parts (:data:`acglab.faces.parts.PARTS`, e.g. ``("eyes", "nose", "mouth")``) blended alone.
     model_options : extra keyword options of :func:`acglab.models.build_model` (e.g. OT settings).
     num_workers : DataLoader worker processes (0 loads in the training process).
     seed : fixes model initialisation, data order, augmentation and noise.
@@ -101,6 +103,7 @@ class TrainConfig:
     synth_augment: bool = False
     synth_p: float = 0.5
     landmark_points: int = 5
+    synth_parts: tuple[str, ...] | None = None
     model_options: dict = field(default_factory=dict)
     num_workers: int = 4
     seed: int = 0
@@ -168,9 +171,16 @@ def preset(name: str, **changes) -> TrainConfig:
     return PRESETS[name].replace(**changes)
 
 
+def _parts() -> tuple[str, ...]:
+    from acglab.faces.parts import PARTS  # OpenCV: only when parts are named
+
+    return PARTS
+
+
 def check_config(config: TrainConfig) -> TrainConfig:
     """``config`` itself, or :class:`AcglabError` naming the first value out of range."""
     c = config
+    unknown_parts = sorted(set(c.synth_parts) - set(_parts())) if c.synth_parts else []
     problems = [
         (c.arch not in ARCHS, f"arch must be one of {', '.join(ARCHS)}, got {c.arch!r}"),
         (c.img_size < 16, f"image size must be at least 16 pixels, got {c.img_size}"),
@@ -188,6 +198,10 @@ def check_config(config: TrainConfig) -> TrainConfig:
         (not 0 <= c.synth_p <= 1, f"synth_p must lie in [0, 1], got {c.synth_p}"),
         (c.landmark_points not in LANDMARK_POINTS,
          f"landmark points must be {' or '.join(map(str, LANDMARK_POINTS))}, got {c.landmark_points}"),
+        (c.synth_parts is not None and c.landmark_points != 68,
+         "local self-blends (synth_parts) need 68 landmarks: set landmark_points to 68"),
+        (bool(unknown_parts), f"unknown face parts {', '.join(unknown_parts)}; choose from {', '.join(_parts())}"
+         if unknown_parts else ""),
         (c.num_workers < 0, f"num_workers must be non-negative, got {c.num_workers}"),
         (c.frames_per_video is not None and c.frames_per_video < 1,
          f"frames per video must be at least 1, got {c.frames_per_video}"),

@@ -1,6 +1,6 @@
 """Interactive figures of the semantic-editing notebook (06).
 
-* :func:`parts_figure` -- a face with the outline of every part :mod:`acglab.edit.parts` knows.
+* :func:`parts_figure` -- a face with the outline of every part :mod:`acglab.faces.parts` knows.
 * :func:`edit_explorer` -- one face, the four photo operations of :mod:`acglab.edit.geometric`
   with widgets for the operation, the part, the donor face, the amount, the hue turn and the
   blending band; panels: the edited face, the change map with the band's edge, and (with a
@@ -23,7 +23,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from acglab.edit.parts import PARTS, part_polygons
+from acglab.faces.parts import PARTS, part_polygons
 from acglab.viz.gan_widgets import Explorer, _slider
 from acglab.viz.latent_widgets import PALETTE, image_strip
 
