@@ -109,18 +109,46 @@ def venv_kernel(tmp_path_factory):
     return base
 
 
+#: notebooks that score faces with a detector when ``ACGLAB_DETECTOR`` names a checkpoint; the
+#: suite runs them with one (the browser test runs them without)
+DETECTOR_NOTEBOOKS = ("04_latent_interpolation.ipynb", "06_semantic_editing.ipynb")
+
+
+@pytest.fixture(scope="module")
+def detector_checkpoint(tmp_path_factory):
+    """A checkpoint of the quick preset's network, randomly initialised (what the notebooks do
+    with a detector does not depend on its training)."""
+    import torch
+
+    from acglab.models import build_model
+    from acglab.models.checkpoint import save_checkpoint
+    from acglab.train.loop import model_options
+    from acglab.train.presets import preset
+
+    c = preset("quick", pretrained=False)
+    torch.manual_seed(0)
+    model = build_model(c.arch, c.backbone, False, c.img_size, **model_options(c))
+    path = tmp_path_factory.mktemp("detector") / "quick.pt"
+    save_checkpoint(path, model)
+    return path
+
+
 def _budget(nb) -> float:
     return float(nb.metadata.get("acglab", {}).get("timeout", DEFAULT_BUDGET_S))
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
-def test_notebook_runs(path, venv_kernel, monkeypatch):
+def test_notebook_runs(path, venv_kernel, monkeypatch, request):
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
     monkeypatch.setenv("JUPYTER_PATH", str(venv_kernel))
     monkeypatch.setenv("ACGLAB_QUICK", "1")
+    if path.name in DETECTOR_NOTEBOOKS:
+        monkeypatch.setenv("ACGLAB_DETECTOR", str(request.getfixturevalue("detector_checkpoint")))
+    else:
+        monkeypatch.delenv("ACGLAB_DETECTOR", raising=False)
     nb = nbformat.read(path, as_version=4)
     budget = _budget(nb)
     client = NotebookClient(nb, kernel_name=KERNEL_NAME, timeout=budget, allow_errors=False,
@@ -146,3 +174,7 @@ def test_notebook_runs(path, venv_kernel, monkeypatch):
 
     html, _ = HTMLExporter().from_notebook_node(nb)
     assert "<html" in html and "Traceback" not in html
+    if path.name in DETECTOR_NOTEBOOKS:
+        printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+        assert "detector: " in printed, f"{path.name} did not load the detector"
+        assert path.name != "06_semantic_editing.ipynb" or "P(fake)" in printed, "the edits were not scored"
