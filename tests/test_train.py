@@ -378,6 +378,15 @@ def test_run_folder_contents_and_guards(tmp_path, small_parts):
     assert best["state"]["best_auc"] == summary["best"]["value"] and best["state"]["epoch"] == 1
     model = model_from_checkpoint(run / "best.pt")
     assert model.config["arch"] == "acg-no-ot"
+    # the checkpoint keeps the temperature fitted to its own validation scores
+    from acglab.eval.predict import predict_table
+    from acglab.metrics.calibration import calibrate
+
+    cal = best["state"]["calibration"]
+    again = calibrate(predict_table(model, val_part), val_part.labels)
+    assert cal["epoch"] == 1 and cal["n"] == len(val_part) and cal["source"] == "validation"
+    assert cal["temperature"] == pytest.approx(again.temperature, rel=1e-3)
+    assert cal["ece_after"] == pytest.approx(again.ece_after, abs=1e-6)
     with pytest.raises(AcglabError, match="already holds a training run"):
         train(tiny_config(epochs=1), train_part, val_part, run, device="cpu", progress=False)
     with pytest.raises(CheckpointError, match="other settings"):

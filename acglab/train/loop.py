@@ -49,7 +49,7 @@ from acglab.fileio import copy_atomic
 from acglab.train.resume import Position, require_same_config
 from acglab.train.sampler import EpochSampler
 from acglab.train.seeding import deterministic_mode, rng_state, seed_everything, set_rng_state
-from acglab.train.validation import improved, model_selection_metric, validate
+from acglab.train.validation import calibration_of, improved, model_selection_metric, validate
 
 LAST, BEST = "last.pt", "best.pt"
 #: seed offset between processes (each draws its own noise and augmentations)
@@ -103,6 +103,8 @@ class Trainer:
         self.position = Position()
         self.ddp_model = self.model  # wrapped by start(), after a resume has loaded the weights
         self.uses_labels = isinstance(self.model, ACGDetector) and self.model.ot is not None
+        #: the temperature fitted by the latest validation of the current weights (None once they train on)
+        self.calibration: dict | None = None
 
     @property
     def eval_model(self) -> torch.nn.Module:
@@ -129,6 +131,8 @@ class Trainer:
         p = self.position
         state = {**p.to_state(), "rng": rngs, "world_size": self.ctx.world_size,
                  "train_config": self.config.to_dict(), "finished": p.epoch >= self.config.epochs}
+        if self.calibration is not None:
+            state["calibration"] = self.calibration
         path = save_checkpoint(self.run_dir / LAST, self.model, self.optimizer, self.scheduler, self.scaler,
                                ema=self.ema, **state)
         if best:
@@ -163,6 +167,7 @@ class Trainer:
         from acglab.losses import acg_loss, bce_loss
 
         c = self.config
+        self.calibration = None  # the weights change: the last fit no longer applies
         self.optimizer.zero_grad(set_to_none=True)
         with self.autocast():
             # the OT module keeps the labels with its bank (same_class option, cross_class diagnostic)
@@ -373,6 +378,7 @@ def _run_epochs(c, ctx, train_table, val_table, run_dir, resume, max_steps, land
             if len(val_set):
                 row.update(validate(trainer.eval_model, val_set, ctx, c.batch_size, trainer.autocast, c.channels_last,
                                     c.num_workers))
+                trainer.calibration = calibration_of(row)
                 metric = model_selection_metric(row, pos.best_metric)
                 better = improved(row[metric], pos.best_auc)
                 if better:

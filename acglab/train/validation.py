@@ -55,14 +55,34 @@ def gathered_scores(shard: dict[int, float], n: int, ctx: Context) -> np.ndarray
 
 
 def validation_row(table, scores: np.ndarray) -> dict[str, float]:
-    """``val_frame_auc``, ``val_video_auc``, ACC and EER at both levels (NaN AUC/EER with one class)."""
+    """``val_frame_auc``, ``val_video_auc``, ACC and EER at both levels (NaN AUC/EER with one
+    class), and the temperature that calibrates the frame scores (:mod:`acglab.metrics.calibration`):
+    ``val_temperature``, ``val_ece`` before and ``val_ece_calibrated`` after (NaN with one class)."""
+    from acglab.metrics.calibration import calibrate
+
     result = evaluate(table.labels, scores, [s.video for s in table])
     row = {}
     for level in ("frame", "video"):
         for name in ("auc", "acc", "eer"):
             row[f"val_{level}_{name}"] = float(result[level][name])
     row["val_frames"], row["val_videos"] = result["n_frames"], result["n_videos"]
+    labels = np.asarray(table.labels)
+    if len(np.unique(labels)) == 2 and np.isfinite(scores).all():
+        cal = calibrate(scores, labels)
+        row.update(val_temperature=cal.temperature, val_ece=cal.ece_before, val_ece_calibrated=cal.ece_after)
+    else:
+        row.update(val_temperature=float("nan"), val_ece=float("nan"), val_ece_calibrated=float("nan"))
     return row
+
+
+def calibration_of(row: dict) -> dict | None:
+    """The calibration a checkpoint keeps (``state["calibration"]``) from a validation row:
+    ``{"temperature", "ece_before", "ece_after", "n", "source"}``, or None without one."""
+    t = row.get("val_temperature")
+    if t is None or not math.isfinite(t):
+        return None
+    return {"temperature": float(t), "ece_before": float(row["val_ece"]), "ece_after": float(row["val_ece_calibrated"]),
+            "n": int(row["val_frames"]), "source": "validation", "epoch": int(row["epoch"])}
 
 
 def model_selection_metric(row: dict, previous: str | None = None) -> str:
