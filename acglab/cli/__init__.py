@@ -14,7 +14,7 @@ from acglab.errors import AcglabError
 
 #: modules that register top-level commands, in help order
 COMMAND_MODULES = ["acglab.cli.data", "acglab.cli.train", "acglab.cli.eval", "acglab.cli.explain", "acglab.cli.latent",
-                   "acglab.cli.edit"]
+                   "acglab.cli.edit", "acglab.cli.analyze"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -31,7 +31,7 @@ BACKGROUNDS = {"black": 0, "white": 255}
 JPEG_QUALITY = 95
 
 
-def _open_checked(path: Path) -> Image.Image:
+def _open_checked(path: Path, max_side: int | None = None) -> Image.Image:
     if not path.exists():
         raise ImageError(f"image {path} does not exist")
     if not path.is_file():
@@ -40,8 +40,14 @@ def _open_checked(path: Path) -> Image.Image:
         raise ImageError(f"image {path} is empty (0 bytes); re-extract or delete it")
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore" if max_side else "error", Image.DecompressionBombWarning)
             img = Image.open(path)
+            if max_side and max(img.size) > max_side:
+                if img.format == "JPEG":  # decode at 1/2, 1/4 or 1/8 scale: memory stays bounded
+                    img.draft("RGB", (max_side, max_side))
+                if img.size[0] * img.size[1] > Image.MAX_IMAGE_PIXELS:
+                    raise ImageError(f"image {path} is too large to decode ({img.size[0]}x{img.size[1]}); "
+                                     "save it as JPEG or downscale it first")
             img.load()
     except UnidentifiedImageError:
         raise ImageError(f"image {path} is not a readable image (unknown or corrupt format); re-extract or delete it") from None
@@ -87,7 +93,7 @@ def to_rgb_array(img: Image.Image, background: str = "black") -> np.ndarray:
     return np.asarray(img.convert("RGB"))
 
 
-def load_image(path, background: str = "black") -> np.ndarray:
+def load_image(path, background: str = "black", max_side: int | None = None) -> np.ndarray:
     """The image at ``path`` as an ``(H, W, 3)`` uint8 RGB array, upright (EXIF applied).
 
     Parameters
@@ -95,6 +101,9 @@ def load_image(path, background: str = "black") -> np.ndarray:
     path : str or Path
     background : ``"black"`` or ``"white"``
         What transparent pixels are composited on.
+    max_side : downscale (area averaging) so that neither side exceeds it; a large JPEG is
+        decoded at a reduced scale first (1/2, 1/4 or 1/8), so memory stays bounded. Without it,
+        images over PIL's decompression-bomb limit (about 89 megapixels) are refused.
 
     Raises
     ------
@@ -102,8 +111,10 @@ def load_image(path, background: str = "black") -> np.ndarray:
         The file is missing, empty, truncated, corrupt or not an image (one line naming it).
     """
     p = Path(path)
-    img = _open_checked(p)
+    img = _open_checked(p, max_side)
     try:
+        if max_side and max(img.size) > max_side:
+            img.thumbnail((max_side, max_side), Image.Resampling.BOX)
         img = ImageOps.exif_transpose(img)
         arr = to_rgb_array(img, background)
     except (OSError, SyntaxError) as err:

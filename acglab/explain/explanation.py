@@ -50,6 +50,7 @@ class Explanation:
     face_box, face_score : the detected face (``None`` when not detected)
     cropped : whether ``face`` was cut out of a larger image
     gradcam_layer, gradcam_target : the layer read and the class explained (``"fake"`` or ``"real"``)
+    features : (D,) the pooled bottleneck features the classifier read, or ``None``
     """
 
     face: np.ndarray
@@ -65,6 +66,7 @@ class Explanation:
     gradcam_layer: str = ""
     gradcam_target: str = "fake"
     config: dict = field(default_factory=dict)
+    features: np.ndarray | None = None
 
     def summary(self) -> dict:
         """The JSON-able part: probability, verdict, face and Grad-CAM settings."""
@@ -85,7 +87,8 @@ class Explanation:
         }
 
 
-def take_face(image: np.ndarray, face_crop: bool | None = None, what: str = "image", device: str = "cpu"):
+def take_face(image: np.ndarray, face_crop: bool | None = None, what: str = "image", device: str = "cpu",
+              faces=None):
     """``(face, box, score, cropped)`` of an (H, W, 3) uint8 image.
 
     ``face_crop=False`` uses the image as it is (no detection). ``True`` detects the best face
@@ -93,13 +96,15 @@ def take_face(image: np.ndarray, face_crop: bool | None = None, what: str = "ima
     (automatic) detects the face and crops only when the crop would cover less than
     :data:`CROP_COVERAGE` of the image (otherwise the image is a face crop already).
 
+    ``faces``: faces detected already (the first is used), to skip detection.
+
     Raises :class:`acglab.errors.NoFaceError` when detection finds no face.
     """
     from acglab.faces import DEFAULT_MARGIN, crop_box, crop_face, find_face
 
     if face_crop is False:
         return image, None, None, False
-    face = find_face(image, what=what, device=device)
+    face = faces[0] if faces else find_face(image, what=what, device=device)
     x0, y0, x1, y1 = crop_box(face.box, image.shape, DEFAULT_MARGIN)
     coverage = (x1 - x0) * (y1 - y0) / float(image.shape[0] * image.shape[1])
     if face_crop is None and coverage >= CROP_COVERAGE:
@@ -125,7 +130,7 @@ def to_uint8_image(x: torch.Tensor, normalization) -> np.ndarray:
 
 
 def explain_image(image, model: nn.Module, face_crop: bool | None = None, device="cpu",
-                  gradcam_target: str = "verdict", what: str | None = None) -> Explanation:
+                  gradcam_target: str = "verdict", what: str | None = None, faces=None) -> Explanation:
     """Score one image with ``model`` and explain the score (module docstring).
 
     Parameters
@@ -136,6 +141,7 @@ def explain_image(image, model: nn.Module, face_crop: bool | None = None, device
     device : where the model runs (detection runs on the CPU)
     gradcam_target : ``"verdict"`` (the predicted class), ``"fake"`` or ``"real"``
     what : how error messages name the image (default: its path, or "the image")
+    faces : faces detected in it already (:func:`acglab.faces.detect_faces`; the first is used)
 
     Raises
     ------
@@ -153,7 +159,7 @@ def explain_image(image, model: nn.Module, face_crop: bool | None = None, device
         what, pixels = what or str(image), load_image(image)
     else:
         what, pixels = what or "the image", as_rgb_array(image)
-    face, box, score, cropped = take_face(pixels, face_crop, what=what)
+    face, box, score, cropped = take_face(pixels, face_crop, what=what, faces=faces)
     device = torch.device(device)
     model.to(device)
     x = face_tensor(face, int(model.config["img_size"]), model.normalization).to(device)[None]
@@ -162,6 +168,8 @@ def explain_image(image, model: nn.Module, face_crop: bool | None = None, device
     logit = float(logits.reshape(-1)[0])
     p_fake = float(torch.sigmoid(torch.tensor(logit, dtype=torch.float64)))
     recon = getattr(out, "recon", None)
+    pooled = getattr(out, "features", None)
+    features = None if pooled is None else pooled[0].detach().to("cpu", torch.float64).numpy()
     reconstruction = residual = None
     if recon is not None:
         mean, std = normalization_stats(model.normalization)
@@ -177,6 +185,7 @@ def explain_image(image, model: nn.Module, face_crop: bool | None = None, device
         face_box=tuple(float(v) for v in box) if box is not None else None,
         face_score=float(score) if score is not None else None, cropped=cropped,
         gradcam_layer=layer_name, gradcam_target=explained, config=dict(getattr(model, "config", {}) or {}),
+        features=features,
     )
 
 

@@ -105,6 +105,8 @@ class Trainer:
         self.uses_labels = isinstance(self.model, ACGDetector) and self.model.ot is not None
         #: the temperature fitted by the latest validation of the current weights (None once they train on)
         self.calibration: dict | None = None
+        #: what the run trains on (samples, dataset root), kept in checkpoints for reports
+        self.data_info: dict | None = None
 
     @property
     def eval_model(self) -> torch.nn.Module:
@@ -133,6 +135,8 @@ class Trainer:
                  "train_config": self.config.to_dict(), "finished": p.epoch >= self.config.epochs}
         if self.calibration is not None:
             state["calibration"] = self.calibration
+        if self.data_info is not None:
+            state["data"] = self.data_info
         path = save_checkpoint(self.run_dir / LAST, self.model, self.optimizer, self.scheduler, self.scaler,
                                ema=self.ema, **state)
         if best:
@@ -318,9 +322,10 @@ def _run_epochs(c, ctx, train_table, val_table, run_dir, resume, max_steps, land
     trainer.ddp_model = dist_.wrap(trainer.model, ctx)
     pos = trainer.position
     log = RunLog(run_dir, enabled=ctx.is_main, purge_step=pos.step + 1 if resume else None)
+    data = {"train_samples": len(train_table), "val_samples": len(val_table),
+            "root": str(data_root) if data_root else None}
+    trainer.data_info = data
     if not resume:
-        data = {"train_samples": len(train_table), "val_samples": len(val_table),
-                "root": str(data_root) if data_root else None}
         log.json("config.json", {**config_extra, "train": c.to_dict(), "model": trainer.model.config, "data": data})
 
     norm = trainer.model.normalization
