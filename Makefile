@@ -22,6 +22,12 @@ $(STAMP): pyproject.toml Makefile
 	# facenet-pytorch ships the MTCNN face-detector weights; its metadata pins an old
 	# torch, so it is installed without its (already satisfied) dependencies.
 	$(PY) -m pip install --no-deps "facenet-pytorch==2.6.0"
+	# Debian's chromium (PDF reports, browser tests) and poppler-utils, where this machine lets us
+	@if { ! command -v chromium >/dev/null || ! command -v pdftoppm >/dev/null; }; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && apt-get install -y -qq chromium poppler-utils >/dev/null \
+	      || echo "note: could not install chromium and poppler-utils; PDF reports need them"; \
+	  else echo "note: PDF reports need Debian's chromium (sudo apt-get install chromium poppler-utils)"; fi; fi
 	touch $(STAMP)
 
 # containers often run as root, which JupyterLab refuses unless told

@@ -238,3 +238,69 @@ def test_a_checkpoint_without_calibration_says_so(tmp_path, photos):
     assert not result.calibrated and result.p_fake == result.p_raw
     with pytest.raises(CheckpointError):
         Analyzer(tmp_path / "absent.pt")
+
+
+# --- the report ---------------------------------------------------------------------------------
+
+
+def _need(tool: str):
+    import os
+    import shutil
+
+    found = shutil.which(tool)
+    if found is None:
+        message = f"{tool} is not installed (Debian package: {'poppler-utils' if tool == 'pdftoppm' else tool})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
+
+
+def test_html_report_is_self_contained_and_holds_the_numbers(detector, photos, tmp_path, capsys):
+    import re
+
+    from synthetic_faces import make_generic
+
+    root = make_generic(tmp_path / "ref", videos=10, frames=1)
+    report, out = tmp_path / "report.html", tmp_path / "a.json"
+    code, stdout, err = _analyze(capsys, photos / "astronaut.jpg", photos / "two.png", "--checkpoint", detector,
+                                 "--reference", root, "--json", out, "--report", report)
+    assert code == 0, err
+    page = report.read_text()
+    record = json.loads(out.read_text())
+    for a in record["analyses"]:
+        assert a["sha256"] in page and f"P(fake) {a['p_fake']:.3f}" in page and a["verdict"].upper() in page
+    assert record["detector"]["sha256"] in page and record["acglab"] in page and "Limits" in page
+    assert "largest of 2 faces" in page
+    # everything embedded: no external scripts, images or style sheets
+    assert not re.search(r"""<(script|img|link|iframe)\b[^>]*\b(src|href)=["']?(https?:)?//""", page)
+    assert len(re.findall(r'src="data:image/png;base64,', page)) >= 6  # face, Grad-CAM, residual x 2
+    assert "Plotly.newPlot" in page  # the interactive latent map, plotly.js inlined
+
+
+def test_pdf_report_has_a_first_page_that_is_not_blank(detector, photos, tmp_path, capsys):
+    import subprocess
+
+    from PIL import Image
+
+    _need("chromium")
+    pdftoppm = _need("pdftoppm")
+    pdf = tmp_path / "report.pdf"
+    code, stdout, err = _analyze(capsys, photos / "astronaut.jpg", "--checkpoint", detector, "--no-latent",
+                                 "--pdf", pdf)
+    assert code == 0, err
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    subprocess.run([pdftoppm, "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True)
+    (page,) = tmp_path.glob("page*.png")
+    grey = np.asarray(Image.open(page).convert("L"), dtype=float)
+    assert grey.std() > 10 and (grey < 128).mean() > 0.01  # text and pictures, not a white page
+
+
+def test_pdf_without_chromium_fails_before_any_work(detector, photos, tmp_path, capsys, monkeypatch):
+    import acglab.app.report as report
+
+    monkeypatch.setattr(report, "chromium", lambda: None)
+    code, stdout, err = _analyze(capsys, photos / "astronaut.jpg", "--checkpoint", detector, "--no-latent",
+                                 "--pdf", tmp_path / "r.pdf", "--json", tmp_path / "a.json")
+    assert code != 0 and "chromium" in err and "Traceback" not in err
+    assert not (tmp_path / "r.pdf").exists() and not (tmp_path / "a.json").exists()

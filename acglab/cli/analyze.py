@@ -14,6 +14,8 @@ def register(sub) -> None:
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="face crops, photos or video files")
     p.add_argument("--checkpoint", required=True, metavar="CKPT", help="detector checkpoint written by `acglab train`")
     p.add_argument("--json", metavar="OUT.json", help="write the numbers of every analysis here")
+    p.add_argument("--report", metavar="OUT.html", help="write a self-contained HTML report (opens offline)")
+    p.add_argument("--pdf", metavar="OUT.pdf", help="write the report as PDF too (needs Debian's chromium)")
     p.add_argument("--reference", metavar="DATA",
                    help="dataset folder whose faces form the latent map (default: the default data); the map is "
                         "fitted once and cached beside the checkpoint")
@@ -44,8 +46,15 @@ def handle_analyze(args) -> int:
 
     if args.frames < 1:
         raise AcglabError("--frames must be at least 1")
-    if args.json and Path(args.json).is_dir():
-        raise AcglabError(f"--json {args.json} is a folder; give a file name")
+    for flag in ("json", "report", "pdf"):
+        value = getattr(args, flag)
+        if value and Path(value).is_dir():
+            raise AcglabError(f"--{flag} {value} is a folder; give a file name")
+    if args.pdf:
+        from acglab.app.report import ReportError, chromium
+
+        if chromium() is None:  # before any work: say it now, not after the analysis
+            raise ReportError("--pdf needs Debian's chromium (apt install chromium); --report needs nothing")
     analyzer = Analyzer(args.checkpoint, device=resolve_device(args.device))
     if not args.no_latent:
         analyzer.with_reference(args.reference)
@@ -65,4 +74,13 @@ def handle_analyze(args) -> int:
         record = {"acglab": __version__, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                   "detector": analyzer.card.summary(), "analyses": [r.summary() for r in results], "failed": failed}
         write_text_atomic(args.json, json.dumps(record, indent=1, allow_nan=False, default=float))
+    if (args.report or args.pdf) and results:
+        from acglab.app.report import report_html, write_html, write_pdf
+
+        if args.report:
+            write_html(args.report, report_html(results, analyzer.card, analyzer.reference))
+            print(f"report -> {args.report}")
+        if args.pdf:
+            write_pdf(args.pdf, report_html(results, analyzer.card, analyzer.reference, interactive=False))
+            print(f"PDF -> {args.pdf}")
     return 1 if failed else 0
