@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.acglab-installed
 
-.PHONY: install lab test html clean-venv
+.PHONY: install lab app test html clean-venv
 
 # JupyterLab settings for a class: no news pop-up or update check, Markdown opens rendered
 LAB_OVERRIDES = $(VENV)/share/jupyter/lab/settings/overrides.json
@@ -36,6 +36,13 @@ ROOT_FLAG = $(if $(filter 0,$(shell id -u)),--allow-root)
 # opens on the course's README (notebooks/README.md)
 lab: install
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --LabApp.default_url=/lab/tree/README.md $(ROOT_FLAG) $(LAB_ARGS)
+
+# notebook 07 as a web app (Voila, code hidden) on 127.0.0.1; ACGLAB_DETECTOR=CKPT picks the
+# detector (default: a small one trained once and cached)
+APP_PORT ?= 8866
+app: install
+	$(VENV)/bin/voila notebooks/07_analysis_app.ipynb --no-browser --Voila.ip=127.0.0.1 --port=$(APP_PORT) \
+	  --strip_sources=True --VoilaExecutor.timeout=1800 --VoilaConfiguration.http_keep_alive_timeout=30 $(APP_ARGS)
 
 test: install
 	$(PY) -m pytest
