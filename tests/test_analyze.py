@@ -1,4 +1,4 @@
-"""`acglab analyze` and acglab.explain.analysis: calibrated verdicts, which face is used, the
+"""`acglab analyze` and acglab.app.analysis: calibrated verdicts, which face is used, the
 reference map, videos, and one clear line for every kind of bad input.
 
 The detector is a randomly initialised small ACG network (what is checked does not depend on
@@ -71,7 +71,7 @@ def _analyze(capsys, *argv):
 
 
 def test_verdict_is_calibrated_by_the_checkpoint_temperature(detector, photos, tmp_path, capsys):
-    from acglab.explain.analysis import sha256_of
+    from acglab.app.analysis import sha256_of
 
     out = tmp_path / "a.json"
     code, stdout, err = _analyze(capsys, photos / "astronaut.jpg", "--checkpoint", detector, "--json", out,
@@ -91,7 +91,7 @@ def test_verdict_is_calibrated_by_the_checkpoint_temperature(detector, photos, t
 
 
 def test_the_largest_of_several_faces_is_analysed_and_the_others_listed(detector, photos):
-    from acglab.explain.analysis import Analyzer
+    from acglab.app.analysis import Analyzer
 
     result = Analyzer(detector).analyze_file(photos / "two.png")
     assert result.n_faces == 2 and len(result.other_boxes) == 1
@@ -102,7 +102,7 @@ def test_the_largest_of_several_faces_is_analysed_and_the_others_listed(detector
 
 @pytest.mark.parametrize("name", ["cmyk.jpg", "grey16.png", "rgba.png", "animated.gif"])
 def test_unusual_image_formats_are_analysed(detector, photos, name):
-    from acglab.explain.analysis import Analyzer
+    from acglab.app.analysis import Analyzer
 
     result = Analyzer(detector).analyze_file(photos / name)
     assert result.n_faces >= 1 and 0 <= result.p_fake <= 1
@@ -112,7 +112,7 @@ def test_a_huge_photo_is_downscaled_while_decoding(detector, tmp_path):
     from PIL import Image
 
     from acglab.data.images import load_image
-    from acglab.explain.analysis import MAX_SIDE
+    from acglab.app.analysis import MAX_SIDE
 
     path = tmp_path / "huge.jpg"
     Image.new("RGB", (12000, 9000), (120, 110, 100)).save(path, quality=80)
@@ -121,7 +121,7 @@ def test_a_huge_photo_is_downscaled_while_decoding(detector, tmp_path):
     from acglab.errors import ImageError
 
     with pytest.raises(ImageError, match="no face"):
-        from acglab.explain.analysis import Analyzer
+        from acglab.app.analysis import Analyzer
 
         Analyzer(detector).analyze_file(path)
 
@@ -163,8 +163,8 @@ def test_foreign_checkpoints_are_refused_in_one_line(tmp_path, photos, capsys):
 def test_reference_map_places_faces_and_survives_a_round_trip(detector, tmp_path):
     from acglab.data import load_dataset
     from acglab.eval.features import bottleneck_features
-    from acglab.explain.analysis import load_detector
-    from acglab.explain.reference import ReferenceMap, build_reference_map, reference_table
+    from acglab.app.analysis import load_detector
+    from acglab.app.reference import ReferenceMap, build_reference_map, reference_table
     from acglab.labels import FAKE
     from synthetic_faces import make_generic
 
@@ -228,7 +228,7 @@ def test_a_video_is_analysed_frame_by_frame(detector, photos, tmp_path, capsys):
 
 
 def test_a_checkpoint_without_calibration_says_so(tmp_path, photos):
-    from acglab.explain.analysis import Analyzer
+    from acglab.app.analysis import Analyzer
     from acglab.models import build_model
     from acglab.models.checkpoint import save_checkpoint
 

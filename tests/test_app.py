@@ -19,8 +19,8 @@ def app(tmp_path_factory, landmark_predictor):
 
     from acglab.app.widgets import AnalysisApp
     from acglab.data.images import save_image
-    from acglab.explain.analysis import Analyzer, load_detector
-    from acglab.explain.reference import build_reference_map, reference_table
+    from acglab.app.analysis import Analyzer, load_detector
+    from acglab.app.reference import build_reference_map, reference_table
     from acglab.models import build_model
     from acglab.models.checkpoint import save_checkpoint
     from synthetic_faces import make_generic

@@ -1,6 +1,6 @@
 """The analysis report: one self-contained HTML file, and a PDF with the same content.
 
-:func:`report_html` turns analyses (:mod:`acglab.explain.analysis`) into one HTML page that
+:func:`report_html` turns analyses (:mod:`acglab.app.analysis`) into one HTML page that
 opens with no network: every picture is an embedded PNG, the latent map an embedded plotly
 figure with plotly.js inlined (``interactive=False`` draws it as a PNG instead, for the PDF). The
 page holds, for each input: its name and SHA-256, the verdict with its calibrated probability,

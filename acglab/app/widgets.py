@@ -3,10 +3,10 @@
 One :class:`AnalysisApp` holds the whole page:
 
 - *input*: upload an image or a video (``FileUpload``) or pick a sample face;
-- *verdict*: the calibrated P(fake) and the verdict (:mod:`acglab.explain.analysis`);
+- *verdict*: the calibrated P(fake) and the verdict (:mod:`acglab.app.analysis`);
 - *heatmaps*: the face with its Grad-CAM or residual map over it, with an opacity slider;
 - *latent map*: the reference faces in the detector's feature space with the face as a star
-  (:mod:`acglab.explain.reference`);
+  (:mod:`acglab.app.reference`);
 - *edit*: replace, delete or modify a face part (:mod:`acglab.edit`), then see the verdict and
   heatmaps of the edited face;
 - *report*: write the analysis report (:mod:`acglab.app.report`) and offer it for download.
@@ -47,7 +47,7 @@ def verdict_html(result) -> str:
 class AnalysisApp:
     """The app's widgets and callbacks (module notes).
 
-    analyzer : an :class:`acglab.explain.analysis.Analyzer` (with a reference map for the latent
+    analyzer : an :class:`acglab.app.analysis.Analyzer` (with a reference map for the latent
     panel); samples : ``[(name, path)]`` of sample photos; workdir : where uploads and reports go.
     """
 
@@ -153,7 +153,7 @@ class AnalysisApp:
     def open(self, path, name: str) -> None:
         """Analyse an image or video file and show it."""
         from acglab.data.images import load_image
-        from acglab.explain.analysis import MAX_SIDE, VIDEO_SUFFIXES, sha256_of
+        from acglab.app.analysis import MAX_SIDE, VIDEO_SUFFIXES, sha256_of
 
         self.status.value = f"analysing {name} ..."
         path = Path(path)

@@ -1,5 +1,5 @@
 """``acglab analyze``: the analysis of face images and videos by a detector checkpoint (see
-:mod:`acglab.explain.analysis`): verdict with a calibrated probability, Grad-CAM and residual
+:mod:`acglab.app.analysis`): verdict with a calibrated probability, Grad-CAM and residual
 heatmaps, the face's place among reference faces and relative to the OT map's singular set;
 JSON with the numbers. Each input is analysed on its own: one that fails is reported in one
 line and the others go on; the exit status is 1 when any failed."""
@@ -40,7 +40,7 @@ def handle_analyze(args) -> int:
 
     from acglab import __version__
     from acglab.errors import AcglabError
-    from acglab.explain.analysis import Analyzer
+    from acglab.app.analysis import Analyzer
     from acglab.fileio import write_text_atomic
     from acglab.train.distributed import resolve_device
 

@@ -7,7 +7,7 @@ framing, scored, and explained (:func:`acglab.explain.explanation.explain_image`
 the autoencoder's residual). The probability is calibrated by the temperature the checkpoint
 keeps from its validation part (:mod:`acglab.metrics.calibration`; checkpoints written before
 calibration existed report the raw probability and say so). Given a reference map
-(:mod:`acglab.explain.reference`), the face is placed among reference real and fake faces and
+(:mod:`acglab.app.reference`), the face is placed among reference real and fake faces and
 its position relative to the OT map's singular set is measured.
 
 For a video: ``frames`` frames evenly spaced over its length are decoded (OpenCV) and analysed
@@ -183,7 +183,7 @@ def read_video_frames(path, count: int = VIDEO_FRAMES) -> tuple[list[tuple[int, 
 class Analyzer:
     """A loaded detector that analyses images and videos (module notes).
 
-    ``reference``: a :class:`~acglab.explain.reference.ReferenceMap`, or ``None`` for no latent
+    ``reference``: a :class:`~acglab.app.reference.ReferenceMap`, or ``None`` for no latent
     map; :meth:`with_reference` fits or loads one beside the checkpoint.
     """
 
@@ -200,7 +200,7 @@ class Analyzer:
     def with_reference(self, data=None, progress: bool = False) -> "Analyzer":
         """Load the reference map cached beside the checkpoint, or fit it on ``data`` (a dataset
         folder; default: :func:`acglab.data.default.default_data`) and cache it."""
-        from acglab.explain.reference import build_reference_map, load_or_none, reference_path, reference_table
+        from acglab.app.reference import build_reference_map, load_or_none, reference_path, reference_table
 
         path = reference_path(self.card.checkpoint, self.card.sha256)
         self.reference = load_or_none(path, self.card.sha256)
