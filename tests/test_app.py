@@ -48,7 +48,7 @@ def test_picking_a_sample_shows_verdict_pictures_and_the_latent_star(app):
     assert "P(fake)" in app.verdict.value and "calibrated" in app.verdict.value
     assert app.face.value[:4] == b"\x89PNG" and app.heat.value[:4] == b"\x89PNG"
     star = app.latent.data[-1]
-    assert star.visible and star.x[0] == pytest.approx(app.result.placement.position[0])
+    assert star.x[0] == pytest.approx(app.result.placement.position[0]) and star.text == ("this face",)
     assert f"{app.result.p_fake:.3f}" in app.verdict.value
 
 
@@ -96,3 +96,17 @@ def test_an_upload_is_analysed_and_errors_stay_in_the_status_line(app, tmp_path)
     app.upload.value = ({"name": "broken.jpg", "type": "image/jpeg", "size": len(broken),
                          "content": memoryview(broken), "last_modified": datetime.now(timezone.utc)},)
     assert "acglab-error" in app.status.value and app.verdict.value == shown
+
+
+def test_demo_detector_trains_once_and_keeps_its_calibration(tmp_path):
+    from acglab.app.analysis import load_detector
+    from acglab.train.demo import demo_detector
+    from synthetic_faces import make_generic
+
+    data = make_generic(tmp_path / "faces", videos=12, frames=2)
+    path = demo_detector(data, root=tmp_path / "runs", epochs=1)
+    stamp = path.stat().st_mtime_ns
+    _, card = load_detector(path)
+    assert card.calibration is not None and card.calibration["temperature"] > 0
+    assert card.data["root"] == str(data) and card.train_config["epochs"] == 1
+    assert demo_detector(data, root=tmp_path / "runs", epochs=1) == path and path.stat().st_mtime_ns == stamp

@@ -111,7 +111,7 @@ def venv_kernel(tmp_path_factory):
 
 #: notebooks that score faces with a detector when ``ACGLAB_DETECTOR`` names a checkpoint; the
 #: suite runs them with one (the browser test runs them without)
-DETECTOR_NOTEBOOKS = ("04_latent_interpolation.ipynb", "06_semantic_editing.ipynb")
+DETECTOR_NOTEBOOKS = ("04_latent_interpolation.ipynb", "06_semantic_editing.ipynb", "07_analysis_app.ipynb")
 
 
 @pytest.fixture(scope="module")

@@ -103,7 +103,7 @@ class AnalysisApp:
         from acglab.app.report import latent_figure
 
         fig = latent_figure(ref, [_Origin()], [""])
-        fig.data[-1].visible = False
+        fig.data[-1].update(x=[], y=[], text=[])  # the star appears with the first analysis
         return go.FigureWidget(fig)
 
     def _layout(self):
@@ -221,9 +221,8 @@ class AnalysisApp:
         self._draw_heat()
         if self.latent is not None and face.placement is not None:
             star = self.latent.data[-1]
-            with self.latent.batch_update():
-                star.x, star.y = [float(face.placement.position[0])], [float(face.placement.position[1])]
-                star.text, star.visible = ["this face"], True
+            star.update(x=[float(face.placement.position[0])], y=[float(face.placement.position[1])],
+                        text=["this face"])
 
     def _face_analysis(self):
         r = self.result
