@@ -21,10 +21,15 @@ import json
 import sys
 
 
-def register(sub) -> None:
-    from acglab.edit.geometric import DEFAULT_BLEND, OPS
-    from acglab.faces.parts import PARTS
+#: as :data:`acglab.edit.geometric.OPS`, :data:`~acglab.edit.geometric.DEFAULT_BLEND` and
+#: :data:`acglab.faces.parts.PARTS` (kept here so that building the parser does not import
+#: OpenCV; a test checks they agree)
+OPS = ("replace", "delete", "modify", "synthesize")
+DEFAULT_BLEND = 0.12
+PARTS = ("left_eye", "right_eye", "eyes", "left_brow", "right_brow", "brows", "nose", "mouth", "jaw", "skin", "face")
 
+
+def register(sub) -> None:
     p = sub.add_parser("edit", help="replace, delete, modify or synthesize face parts in a photo")
     p.add_argument("image", metavar="IMAGE", help="photo with a face (with --out-dir: a folder of photos)")
     p.add_argument("--op", required=True, choices=OPS)

@@ -6,9 +6,10 @@ and keeps the positive evidence:
 
     alpha_k = (1 / (h w)) sum_{i,j} dz / dA^k_{ij},      L = ReLU(sum_k alpha_k A^k),
 
-then ``L`` is min-max scaled to [0, 1] and resized to the input's H x W. The computation is the
-one of ``pytorch_grad_cam.GradCAM`` (which this module calls) on a wrapper whose output is the
-(B,) logit vector.
+then ``L`` is min-max scaled to [0, 1], resized to the input's H x W (bilinear) and scaled to
+[0, 1] again. This is the computation of ``pytorch_grad_cam.GradCAM`` (the tests check the two
+agree), done here with one forward hook: importing pytorch-grad-cam costs seconds (it pulls in
+scikit-learn and matplotlib), which an analysis from a cold start cannot spare.
 
 Target layer
 ------------
@@ -41,16 +42,6 @@ class FakeLogit(nn.Module):
         out = self.model(x)
         logits = out.logits if hasattr(out, "logits") else out
         return logits.reshape(len(x))
-
-
-class SignedLogit:
-    """Grad-CAM target: ``sign * z`` of one image (``sign = +1`` explains fake, ``-1`` real)."""
-
-    def __init__(self, sign: float = 1.0):
-        self.sign = float(sign)
-
-    def __call__(self, logit: torch.Tensor) -> torch.Tensor:
-        return self.sign * logit
 
 
 def find_timm_backbone(model: nn.Module) -> tuple[str, nn.Module] | None:
@@ -147,7 +138,7 @@ def gradcam_map(model: nn.Module, x: torch.Tensor, target_layer: nn.Module | Non
     -------
     np.ndarray (H, W): ReLU(sum_k alpha_k A^k) scaled to [0, 1] (all zeros when no evidence)
     """
-    from pytorch_grad_cam import GradCAM
+    import cv2
 
     if target not in GRADCAM_TARGETS:
         raise ValueError(f"target must be one of {GRADCAM_TARGETS}, got {target!r}")
@@ -155,19 +146,38 @@ def gradcam_map(model: nn.Module, x: torch.Tensor, target_layer: nn.Module | Non
     layer = target_layer if target_layer is not None else gradcam_target_layer(model)[1]
     was_training = model.training
     wrapper = FakeLogit(model)
+    store: dict[str, torch.Tensor] = {}
+
+    def keep(module, inputs, output):
+        activation = output[0] if isinstance(output, (tuple, list)) else output
+        store["activation"] = activation
+        if activation.requires_grad:
+            activation.register_hook(lambda grad: store.__setitem__("gradient", grad))
+
+    handle = layer.register_forward_hook(keep)
     try:
         with torch.enable_grad():
             model.eval()
+            # the input needs a gradient so that one reaches the layer even when the weights are frozen
+            logit = wrapper(x.detach().clone().requires_grad_(True))[0]
             if target == "verdict":
-                with torch.no_grad():
-                    sign = 1.0 if float(wrapper(x)[0]) >= 0 else -1.0
+                sign = 1.0 if float(logit) >= 0 else -1.0
             else:
                 sign = 1.0 if target == "fake" else -1.0
-            with GradCAM(model=wrapper, target_layers=[layer]) as cam:
-                # let gradients reach the layer even when the weights are frozen
-                cam.compute_input_gradient = True
-                heat = cam(input_tensor=x.detach(), targets=[SignedLogit(sign)])
+            (sign * logit).backward()
     finally:
+        handle.remove()
         model.train(was_training)
         model.zero_grad(set_to_none=True)
-    return np.asarray(heat[0], dtype=np.float64)
+    activation = store["activation"].detach()[0].to("cpu", torch.float32).numpy()
+    gradient = store["gradient"].detach()[0].to("cpu", torch.float32).numpy()
+    alpha = gradient.mean(axis=(1, 2))
+    cam = np.maximum((alpha[:, None, None] * activation).sum(axis=0), 0)
+    cam = _minmax(cv2.resize(_minmax(cam), (x.shape[-1], x.shape[-2])))
+    return np.asarray(cam, dtype=np.float64)
+
+
+def _minmax(a: np.ndarray) -> np.ndarray:
+    """``(a - min) / (max - min + 1e-7)`` in float32, as pytorch-grad-cam scales its maps."""
+    a = a - np.min(a)
+    return (a / (1e-7 + np.max(a))).astype(np.float32)
