@@ -9,7 +9,6 @@ probabilities like any run's. It is a teaching stand-in: a researcher trains ``a
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -37,14 +36,12 @@ def demo_detector(data=None, root=None, epochs: int = DEMO_EPOCHS, progress: boo
     from acglab.data import load_dataset
     from acglab.data.default import default_data
     from acglab.data.splits import split_by_target
-    from acglab.paths import cache_dir
+    from acglab.train.cache import cached_run_dir
     from acglab.train.loop import train
 
     data = Path(data) if data is not None else default_data().path
     config = demo_config(epochs)
-    key = hashlib.sha1(json.dumps({"config": config.to_dict(), "data": str(Path(data).resolve())},
-                                  sort_keys=True).encode()).hexdigest()[:16]
-    run_dir = Path(root or cache_dir() / "detectors") / f"demo-{key}"
+    run_dir = cached_run_dir(config, data, "demo", root=root)
     summary = run_dir / "summary.json"
     if not (summary.is_file() and json.loads(summary.read_text()).get("finished")):
         table = load_dataset(data)
