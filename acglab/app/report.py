@@ -37,11 +37,18 @@ class ReportError(AcglabError):
     """The report cannot be written (e.g. no PDF renderer)."""
 
 
+#: pictures in the report are shrunk to at most this many pixels a side (the page shows them at 200)
+PICTURE_SIDE = 224
+
+
 def _png(picture: np.ndarray) -> str:
     from PIL import Image
 
+    img = Image.fromarray(np.ascontiguousarray(picture))
+    if max(img.size) > PICTURE_SIDE:
+        img.thumbnail((PICTURE_SIDE, PICTURE_SIDE), Image.Resampling.LANCZOS)
     buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(picture)).save(buf, format="PNG")
+    img.save(buf, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
@@ -180,6 +187,12 @@ def report_html(results, card, reference=None, interactive: bool = True, version
     version = version or __version__
     date = date or datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     body = [f"<h1>acglab analysis report</h1><p>{len(results)} input(s), {html.escape(date)}, acglab {version}.</p>"]
+    if len(results) > 1:
+        rows = "".join(f"<tr><td>{k}</td><td>{html.escape(Path(r.source).name)}</td><td>{r.verdict}</td>"
+                       f"<td>{r.p_fake:.3f}</td></tr>" for k, r in enumerate(results, 1))
+        fakes = sum(r.verdict == "fake" for r in results)
+        body.append(f"<section><h2>Summary</h2><p>{fakes} of {len(results)} called fake.</p><table><tr><th>#</th>"
+                    f"<th>input</th><th>verdict</th><th>P(fake)</th></tr>{rows}</table></section>")
     placements, names = [], []
     for k, r in enumerate(results, 1):
         name = Path(r.source).name
