@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import os
-import random
 
 import numpy as np
 
@@ -45,36 +44,24 @@ def quick_mode() -> bool:
 
 
 def device():
-    """The ``torch.device`` notebooks train on: ``$ACGLAB_DEVICE`` if set, else CUDA, MPS or CPU."""
-    import torch
+    """The ``torch.device`` notebooks train on: ``$ACGLAB_DEVICE`` if set, else CUDA, MPS or CPU
+    (:func:`acglab.devices.resolve_device`)."""
+    from acglab.devices import resolve_device
+    from acglab.errors import AcglabError
 
     wanted = os.environ.get(DEVICE_ENV, "").strip()
-    if wanted:
-        try:
-            dev = torch.device(wanted)
-        except (RuntimeError, ValueError):
-            raise NotebookSettingError(f"{DEVICE_ENV}={wanted!r} is not a torch device; use cpu, cuda or mps") from None
-        if dev.type == "cuda" and not torch.cuda.is_available():
-            raise NotebookSettingError(f"{DEVICE_ENV}={wanted!r} but no CUDA GPU is available; unset it or use cpu")
-        return dev
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+    try:
+        return resolve_device(wanted or "auto", mps=True)
+    except AcglabError as err:
+        raise NotebookSettingError(f"{DEVICE_ENV}={wanted!r}: {err}; unset it or use cpu") from None
 
 
 def seed_everything(seed: int = 0) -> np.random.Generator:
     """Seed Python's ``random``, NumPy's legacy global RNG and torch (CPU and CUDA); return a fresh
-    ``numpy.random.Generator`` seeded with ``seed`` for code that takes an explicit RNG."""
-    import torch
+    ``numpy.random.Generator`` seeded with ``seed`` (:func:`acglab.train.seeding.seed_everything`)."""
+    from acglab.train.seeding import seed_everything as seed_all
 
-    seed = int(seed)
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-    return np.random.default_rng(seed)
+    return seed_all(seed)
 
 
 def describe_run(seed: int | None = None) -> str:

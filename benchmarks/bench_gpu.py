@@ -30,7 +30,8 @@ import torch
 
 from acglab.errors import AcglabError
 from acglab.models.errors import ModelConfigError
-from acglab.train.distributed import Context, resolve_device
+from acglab.devices import resolve_device
+from acglab.train.distributed import Context
 from acglab.train.loop import Trainer
 from acglab.train.presets import preset
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from synthetic_faces import make_brighter_fakes
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

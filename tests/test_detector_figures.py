@@ -54,7 +54,7 @@ def tiny_acg():
 
 # --- training curves ---------------------------------------------------------------------------
 def test_training_curves_come_from_the_log_written_by_training(tmp_path):
-    from acglab.train.logging import history_csv
+    from acglab.train.runlog import history_csv
 
     history = [{"epoch": e, "step": 10 * e, "lr": 2e-4, "train_loss": 1.0 / e, "train_cls": 0.7 / e,
                 "train_rec": 0.2 / e, "train_metric": 0.1 / e, "val_frame_auc": 0.5 + 0.1 * e,

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from acglab.edit.latent import (LatentEditError, class_direction, decode, ica_directions, move_along,
                                 pca_directions, project_out, spread_along, swap_factors, synthesize_codes)

@@ -10,7 +10,6 @@ import importlib.util
 import os
 import sys
 
-import cv2
 import numpy as np
 import pytest
 from scipy import ndimage

@@ -1,6 +1,5 @@
 """Semi-discrete OT solver against independent computations: the 1-D quantile map, POT's
 exact ot.emd on a large source sample, brute-force assignment, and the Monte-Carlo floor."""
-import math
 
 import numpy as np
 import ot

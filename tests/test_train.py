@@ -20,7 +20,7 @@ from acglab.data.images import save_image
 from acglab.errors import AcglabError, CheckpointError, DataLayoutError
 from acglab.train.data import FaceDataset, check_training_table, resize_square, select_frames
 from acglab.train.landmarks import face_landmarks
-from acglab.train.logging import history_csv, write_json_atomic
+from acglab.train.runlog import history_csv, write_json_atomic
 from acglab.train.presets import PRESETS, TrainConfig, preset
 from acglab.train.sampler import EpochSampler, epoch_order
 from acglab.train.seeding import rng_state, set_rng_state

@@ -42,7 +42,7 @@ def handle_analyze(args) -> int:
     from acglab.errors import AcglabError
     from acglab.app.analysis import Analyzer
     from acglab.fileio import write_text_atomic
-    from acglab.train.distributed import resolve_device
+    from acglab.devices import resolve_device
 
     if args.frames < 1:
         raise AcglabError("--frames must be at least 1")

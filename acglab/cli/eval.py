@@ -58,7 +58,7 @@ def handle_eval(args) -> int:
     from acglab.eval.evaluate import check_output_paths, evaluate_model, one_class_note, select_part, write_report
     from acglab.eval.predict import require_frames
     from acglab.models.checkpoint import load_checkpoint, model_from_checkpoint
-    from acglab.train.distributed import resolve_device
+    from acglab.devices import resolve_device
 
     if args.part is not None and args.split is None:
         raise AcglabError("--part needs --split; without a split every sample is evaluated")

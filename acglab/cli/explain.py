@@ -28,7 +28,7 @@ def handle_explain(args) -> int:
     from acglab.data.images import load_image
     from acglab.explain.explanation import explain_image, save_explanation
     from acglab.models.checkpoint import model_from_checkpoint
-    from acglab.train.distributed import resolve_device
+    from acglab.devices import resolve_device
 
     device = resolve_device(args.device)
     pixels = load_image(args.image)

@@ -10,7 +10,6 @@ on the codes of a plain autoencoder trained in the same run.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 
@@ -94,7 +93,7 @@ def handle_cluster(args) -> int:
           f"acc {report['acc']:.3f}, NMI {report['nmi']:.3f}; k-means on pixels acc {report['kmeans_pixels']['acc']:.3f}, "
           f"on AE codes acc {report['kmeans_ae']['acc']:.3f}")
     if args.json:
-        from acglab.train.logging import write_json_atomic
+        from acglab.train.runlog import write_json_atomic
 
         write_json_atomic(args.json, report)
     return 0

@@ -189,7 +189,7 @@ def train_ablation(config, train_table: SampleTable, val_table: SampleTable, tes
     :class:`~acglab.errors.CheckpointError`.
     """
     from acglab.train import train
-    from acglab.train.distributed import resolve_device
+    from acglab.devices import resolve_device
 
     arms = _check_arms(arms)
     runs_dir = Path(runs_dir).expanduser()

@@ -22,18 +22,15 @@ IoU of our crop box with the published crop box.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Iterable, Sequence
 
 import cv2
 import numpy as np
-from tqdm.auto import tqdm
 
-from acglab.errors import DataLayoutError, NoFaceError
+from acglab.errors import NoFaceError
 from acglab.faces.crop import DEFAULT_MARGIN, crop_box
-from acglab.faces.detect import FRAME_MIN_FACE_SIZE, find_face
+from acglab.faces.detect import find_face
 
 #: the companion code's box enlargement (crop side / detector box side)
 PUBLISHED_ENLARGEMENT = 1.3

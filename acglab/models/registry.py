@@ -32,10 +32,10 @@ from acglab.models.acg import (DEFAULT_DROP_RATE, DEFAULT_NOISE_PROB, DEFAULT_NO
 from acglab.models.backbone import DEFAULT_BACKBONE
 from acglab.models.decoder import DEFAULT_DECODER_CHANNELS
 from acglab.models.errors import ModelConfigError
+from acglab.models.names import ARCHS
 from acglab.models.outputs import Normalization
 from acglab.models.ot_options import OTOptions
 
-ARCHS = ("acg", "acg-no-ot", "backbone")
 #: smallest input side: five stride-2 stages leave a 1 x 1 map
 MIN_IMG_SIZE = 32
 

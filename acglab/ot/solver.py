@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from acglab.devices import resolve_device
 from acglab.ot.candidates import CandidateCache
 from acglab.ot.power import DEFAULT_CHUNK_BYTES, topk_cells
 from acglab.ot.sources import SOURCES, SobolSource
@@ -35,13 +36,6 @@ from acglab.ot.targets import OTInputError, as_targets, as_weights, merge_duplic
 from acglab.fileio import atomic_write
 
 ERROR_KINDS = ("max", "mean")
-
-
-def resolve_device(device) -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU."""
-    if device in (None, "auto"):
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 def relative_mass_errors(masses: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:

@@ -9,7 +9,7 @@ Modules, in the order a run uses them:
 - :mod:`~acglab.train.seeding`: seeds and generator states;
 - :mod:`~acglab.train.distributed`: ``torchrun`` / DDP;
 - :mod:`~acglab.train.loop`: :func:`train`, the loop itself;
-- :mod:`~acglab.train.validation`, :mod:`~acglab.train.resume`, :mod:`~acglab.train.logging`.
+- :mod:`~acglab.train.validation`, :mod:`~acglab.train.resume`, :mod:`~acglab.train.runlog`.
 
 ``acglab train`` (:mod:`acglab.cli.train`) is the command line. Heavy modules load on first use::
 

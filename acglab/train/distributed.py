@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from acglab.devices import resolve_device
 from acglab.errors import AcglabError
 
 
@@ -48,27 +49,6 @@ class Context:
     @property
     def distributed(self) -> bool:
         return self.world_size > 1
-
-
-def resolve_device(name: str | None = "auto", local_rank: int = 0) -> torch.device:
-    """``"auto"`` -> ``cuda:LOCAL_RANK`` when a GPU is available, else ``cpu``; ``"cpu"`` and
-    ``"cuda"``/``"cuda:N"`` as given (``"cuda"`` means ``cuda:LOCAL_RANK``).
-
-    Raises :class:`AcglabError` for an unknown name or a CUDA device where none is available.
-    """
-    name = "auto" if name is None else str(name)
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        device = torch.device(name)
-    except (RuntimeError, ValueError):
-        raise AcglabError(f"unknown device {name!r}; use auto, cpu, cuda or cuda:N") from None
-    if device.type == "cuda":
-        if not torch.cuda.is_available():
-            raise AcglabError(f"device {name!r} asked for but no CUDA GPU is available; use --device cpu")
-        if device.index is None:
-            device = torch.device("cuda", local_rank)
-    return device
 
 
 def env_ranks(environ=os.environ) -> tuple[int, int, int]:

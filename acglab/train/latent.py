@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 from acglab.data.arrays import ImageArray
 from acglab.errors import AcglabError, CheckpointError
 from acglab.fileio import copy_atomic
-from acglab.train.logging import RunLog, write_json_atomic
+from acglab.train.runlog import RunLog, write_json_atomic
 from acglab.train.seeding import rng_state, seed_everything, set_rng_state
 
 LAST, BEST = "last.pt", "best.pt"

@@ -43,7 +43,7 @@ from acglab.errors import AcglabError, CheckpointError, DataLayoutError
 from acglab.train import distributed as dist_
 from acglab.train.ema import ema_copy, ema_decay, ema_update
 from acglab.train.data import FaceDataset, check_training_table, require_images, select_frames
-from acglab.train.logging import RunLog
+from acglab.train.runlog import RunLog
 from acglab.train.presets import TrainConfig, check_config
 from acglab.fileio import copy_atomic
 from acglab.train.resume import Position, require_same_config

@@ -33,8 +33,7 @@ import dataclasses
 from dataclasses import dataclass, field, fields
 
 from acglab.errors import AcglabError
-
-ARCHS = ("acg", "acg-no-ot", "backbone")
+from acglab.models.names import ARCHS
 #: landmark sets of the self-blended fakes (:mod:`acglab.train.landmarks`)
 LANDMARK_POINTS = (5, 68)
 

@@ -18,11 +18,14 @@ import numpy as np
 import torch
 
 
-def seed_everything(seed: int) -> None:
-    """Seed Python's, numpy's and torch's global generators (all devices) with ``seed``."""
+def seed_everything(seed: int = 0) -> np.random.Generator:
+    """Seed Python's, numpy's and torch's global generators (all devices) with ``seed``; return a
+    fresh ``numpy.random.Generator`` seeded with it, for code that takes an explicit RNG."""
+    seed = int(seed)
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
+    return np.random.default_rng(seed)
 
 
 def deterministic_mode(enabled: bool = True) -> None:
