@@ -160,20 +160,20 @@ h1 { font-size: 1.5em; } h2 { font-size: 1.2em; border-bottom: 1px solid #ccc; p
 .pics img { width: 200px; height: auto; image-rendering: auto; border: 1px solid #ddd; }
 table { border-collapse: collapse; } td, th { padding: .2em .8em; border-bottom: 1px solid #eee; text-align: left; }
 code { font-size: .85em; word-break: break-all; } .limits { background: #f7f7f7; padding: .6em 1em; }
-section { page-break-inside: avoid; }
+section.face { page-break-inside: avoid; }
 """
 
 
-def _face_section(analysis, title: str) -> str:
+def _face_section(analysis, title: str, text: str = "") -> str:
     pics = face_pictures(analysis)
     figures = "".join(f'<figure><img alt="{k}" src="{v}"><figcaption>{k}</figcaption></figure>'
                       for k, v in (("face", pics["face"]), ("Grad-CAM", pics["gradcam"]),
                                    ("residual", pics.get("residual"))) if v)
     faces = (f" The largest of {analysis.n_faces} faces was analysed." if analysis.n_faces > 1 else "")
-    return (f'<section><h2>{html.escape(title)}</h2>'
+    return (f'<section class="face"><h2>{html.escape(title)}</h2>'
             f'<p><span class="verdict {analysis.verdict}">{analysis.verdict.upper()} · P(fake) {analysis.p_fake:.3f}'
             f'</span></p><p>SHA-256 <code>{analysis.sha256 or "-"}</code>.{faces}</p>'
-            f'<div class="pics">{figures}</div></section>')
+            f'<div class="pics">{figures}</div>{f"<p>{text}</p>" if text else ""}</section>')
 
 
 def report_html(results, card, reference=None, interactive: bool = True, version: str | None = None,
@@ -208,8 +208,7 @@ def report_html(results, card, reference=None, interactive: bool = True, version
             if first.placement is not None:
                 placements.append(first.placement), names.append(f"{k}")
         else:
-            body.append(_face_section(r, f"{k}. {name}"))
-            body.append(f"<p>{reading(r, card)}</p>")
+            body.append(_face_section(r, f"{k}. {name}", reading(r, card)))
             if r.placement is not None:
                 placements.append(r.placement), names.append(f"{k}")
     if reference is not None and placements:
