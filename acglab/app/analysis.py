@@ -19,14 +19,14 @@ Every user error (unreadable file, no face, a checkpoint of another kind) raises
 """
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from acglab.errors import AcglabError, CheckpointError, ImageError
+from acglab.data.manifest import file_sha256 as sha256_of
+from acglab.errors import CheckpointError, ImageError
 
 #: video file suffixes analysed frame by frame
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
@@ -35,15 +35,6 @@ MAX_SIDE = 2048
 #: frames analysed per video
 VIDEO_FRAMES = 8
 THRESHOLD = 0.5
-
-
-def sha256_of(path) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass
@@ -275,13 +266,3 @@ class Analyzer:
         p = float(np.mean([r.p_fake for r in results]))
         return VideoAnalysis(source=str(path), sha256=digest, frames=results, skipped=skipped, n_frames=total,
                              p_fake=p, verdict="fake" if p >= THRESHOLD else "real")
-
-
-def check_input(path) -> Path:
-    """The path of an existing file, or :class:`AcglabError`."""
-    p = Path(path)
-    if not p.exists():
-        raise AcglabError(f"{p} does not exist")
-    if not p.is_file():
-        raise AcglabError(f"{p} is not a file")
-    return p
