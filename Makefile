@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.acglab-installed
 
-.PHONY: install lab app test html clean-venv
+.PHONY: install lab app lint test html clean-venv
 
 # JupyterLab settings for a class: no news pop-up or update check, Markdown opens rendered
 LAB_OVERRIDES = $(VENV)/share/jupyter/lab/settings/overrides.json
@@ -44,7 +44,13 @@ app: install
 	$(VENV)/bin/voila notebooks/07_analysis_app.ipynb --no-browser --Voila.ip=127.0.0.1 --port=$(APP_PORT) \
 	  --strip_sources=True --VoilaExecutor.timeout=1800 --VoilaConfiguration.http_keep_alive_timeout=30 $(APP_ARGS)
 
-test: install
+# lint, import order and format (ruff, configured in pyproject.toml); notebooks stored without outputs
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/nbstripout --verify --keep-id notebooks/*.ipynb
+
+test: install lint
 	$(PY) -m pytest
 
 # every notebook executed (quick mode unless ACGLAB_QUICK=0) to static HTML, with an index;

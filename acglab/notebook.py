@@ -17,16 +17,12 @@ import os
 
 import numpy as np
 
-from acglab.errors import AcglabError
+from acglab.errors import AcglabError, NotebookSettingError
 
 QUICK_ENV = "ACGLAB_QUICK"
 DEVICE_ENV = "ACGLAB_DEVICE"
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
-
-
-class NotebookSettingError(AcglabError, ValueError):
-    """An environment setting read by the notebooks has a value they do not understand."""
 
 
 def quick_mode() -> bool:
@@ -47,7 +43,6 @@ def device():
     """The ``torch.device`` notebooks train on: ``$ACGLAB_DEVICE`` if set, else CUDA, MPS or CPU
     (:func:`acglab.devices.resolve_device`)."""
     from acglab.devices import resolve_device
-    from acglab.errors import AcglabError
 
     wanted = os.environ.get(DEVICE_ENV, "").strip()
     try:

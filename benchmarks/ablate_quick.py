@@ -85,7 +85,7 @@ def run_one(name, seed, args, train_t, val_t, test_t):
 
     from acglab.eval.evaluate import evaluate_model
     from acglab.train import train
-    from acglab.train.data import select_frames
+    from acglab.data.selection import select_frames
 
     config = variant_config(name, seed, args.epochs)
     run_dir = Path(args.out) / name / f"seed{seed}"

@@ -29,10 +29,10 @@ from pathlib import Path
 import torch
 
 from acglab.errors import AcglabError
-from acglab.models.errors import ModelConfigError
+from acglab.errors import ModelConfigError
 from acglab.devices import resolve_device
 from acglab.train.distributed import Context
-from acglab.train.loop import Trainer
+from acglab.train.trainer import Trainer
 from acglab.train.presets import preset
 
 MODES = {"fp32": dict(amp=False, channels_last=False), "amp": dict(amp=True, channels_last=False),

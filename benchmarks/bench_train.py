@@ -31,7 +31,7 @@ import time
 import torch
 
 from acglab.train.distributed import Context
-from acglab.train.loop import Trainer
+from acglab.train.trainer import Trainer
 from acglab.train.presets import preset
 
 #: the thesis' way: OT fitted on the batch alone, in the features' own dimension, every step

@@ -22,10 +22,10 @@ from sklearn.metrics import roc_auc_score, roc_curve
 from acglab.data import FAKE, REAL, SampleTable, load_dataset
 from acglab.errors import AcglabError, DataLayoutError
 from acglab.explain import heatmap_overlay
-from acglab.models.errors import ModelConfigError
+from acglab.errors import ModelConfigError
 from acglab.models.ot_module import OTFeatureModule
 from acglab.ot.singular import dihedral_angles
-from acglab.train.data import FaceDataset
+from acglab.data.tensors import FaceDataset
 from acglab.viz.detector_figures import (ablation_table_figure, central_range, explanation_grid_figure,
                                          feature_embedding_figure, read_training_log, roc_comparison_figure,
                                          training_curves_figure)

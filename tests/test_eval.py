@@ -57,7 +57,7 @@ def checkpoint(tmp_path_factory):
 def _direct_scores(checkpoint, table):
     """P(fake) of each row by calling the model on one image at a time: 1 / (1 + exp(-z))."""
     from acglab.models.checkpoint import model_from_checkpoint
-    from acglab.train.data import FaceDataset
+    from acglab.data.tensors import FaceDataset
 
     model = model_from_checkpoint(checkpoint).eval()
     data = FaceDataset(table, img_size=IMG_SIZE, normalization=model.normalization, train=False,

@@ -176,3 +176,20 @@ def test_save_image_rejects_bad_arrays_without_writing(tmp_path):
     with pytest.raises(ImageError):
         save_image(tmp_path / "x.xyz", np.zeros((4, 4, 3), np.uint8))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_png_bytes_round_trips_and_shrinks_keeping_the_aspect():
+    import io
+
+    from PIL import Image
+
+    from acglab.data.images import png_bytes
+
+    rng = np.random.default_rng(0)
+    picture = rng.integers(0, 256, (30, 50, 3), dtype=np.uint8)
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(png_bytes(picture)))), picture)
+    gray = picture[..., 0]
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(png_bytes(gray)))), gray)
+    small = Image.open(io.BytesIO(png_bytes(picture, max_side=20)))
+    assert small.size == (20, 12)
+    assert Image.open(io.BytesIO(png_bytes(picture, max_side=100))).size == (50, 30)

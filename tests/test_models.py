@@ -12,8 +12,9 @@ import torch
 from acglab.errors import CheckpointError
 from acglab.models import ModelConfigError, build_model, build_model_from_config
 from acglab.models.acg import add_white_noise
-from acglab.models.ot_module import OTFeatureModule, draw_partners, neighbour_table, random_orthonormal
+from acglab.models.ot_module import OTFeatureModule, random_orthonormal
 from acglab.models.ot_options import OTOptions
+from acglab.models.ot_pairs import draw_partners, neighbour_table
 from acglab.models.outputs import Normalization
 from acglab.ot.singular import dihedral_angles
 from acglab.ot.solver import SemiDiscreteOT

@@ -122,7 +122,7 @@ def detector_checkpoint(tmp_path_factory):
 
     from acglab.models import build_model
     from acglab.models.checkpoint import save_checkpoint
-    from acglab.train.loop import model_options
+    from acglab.train.trainer import model_options
     from acglab.train.presets import preset
 
     c = preset("quick", pretrained=False)

@@ -18,7 +18,7 @@ import torch
 from acglab.errors import CheckpointError
 from acglab.models import build_model, build_model_from_config
 from acglab.models.backbone import create_classifier, create_encoder
-from acglab.models.errors import ModelConfigError
+from acglab.errors import ModelConfigError
 from acglab.models.pretrained import SOURCES, map_in_order, weights_file
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -189,7 +189,7 @@ def test_cli_names_and_backbones():
 
 
 def test_backbone_learning_rate_groups():
-    from acglab.train.loop import parameter_groups
+    from acglab.train.trainer import parameter_groups
 
     model = build_model("acg", "test_efficientnet", False, 32, decoder_channels=[8, 8, 8])
     one = parameter_groups(model, 1e-3, None)

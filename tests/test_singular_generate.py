@@ -10,13 +10,12 @@ import numpy as np
 import pytest
 import torch
 
-from acglab.ot import OTInputError, SemiDiscreteOT
+from acglab.ot import (OTInputError, SemiDiscreteOT, neighbour_face_angles, off_support_fraction, raster_faces,
+                       same_label_fraction, support_radius)
 from acglab.ot.generate import admissible_pairs, gaussian_generate, interpolate, naive_pairs_generate, ot_generate
 from acglab.ot.singular import DEFAULT_ANGLE_THRESHOLD, dihedral_angles, facet_normals, singular_pairs
 from acglab.ot.sources import SobolSource, source_sample
-from acglab.viz.singular_widgets import (generation_explorer, neighbour_face_angles, off_support_fraction,
-                                         raster_faces, same_label_fraction, singular_set_explorer, support_radius,
-                                         tile_images)
+from acglab.viz.singular_widgets import generation_explorer, singular_set_explorer, tile_images
 
 CENTERS = np.array([[-0.8, -0.5], [0.8, -0.5], [0.0, 0.8]])
 

@@ -16,8 +16,8 @@ from scipy.spatial.distance import cdist
 from acglab.errors import AcglabError
 from acglab.topology import (ComponentGap, TopologyInputError, alpha_persistence, alpha_to_diameter, barcode_figure,
                              betti_curve, betti_numbers, bottleneck_distance, count_components, cubical_persistence,
-                             diameter_to_alpha, embedding_figure, largest_h0_gap, persistence_diagram_figure,
-                             point_cloud_persistence, rips_persistence, separated_components, umap_embedding,
+                             diameter_to_alpha, embedding_figure, largest_h0_gap, merge_heights,
+                             persistence_diagram_figure, point_cloud_persistence, rips_persistence, separated_components, umap_embedding,
                              wasserstein_distance)
 
 
@@ -172,6 +172,17 @@ def test_largest_h0_gap_on_hand_made_bars():
     assert largest_h0_gap(bars, max_components=2) == ComponentGap(1, 10.0, math.inf)
     assert largest_h0_gap(bars, max_components=2, min_ratio=1.05) == ComponentGap(2, 9.0, 10.0)
     assert largest_h0_gap(np.array([[0, np.inf]])) == ComponentGap(1, 0.0, math.inf)
+
+
+def test_merge_heights_are_the_single_linkage_heights_largest_first():
+    x = np.random.default_rng(7).normal(size=(60, 3))
+    diagrams = point_cloud_persistence(x, max_dimension=0)
+    heights = merge_heights(diagrams)  # the dict and its bars give the same
+    np.testing.assert_array_equal(heights, merge_heights(diagrams[0]))
+    np.testing.assert_allclose(heights, np.sort(linkage(x, method="single")[:, 2])[::-1], rtol=1e-9, atol=1e-12)
+    bars = np.array([[0, 1.0], [0, np.inf], [0, 3.0], [0, 0.0]])
+    np.testing.assert_array_equal(merge_heights(bars), [3.0, 1.0, 0.0])
+    assert merge_heights(np.zeros((0, 2))).shape == (0,)
 
 
 def test_separated_components_finds_modes_at_unequal_separations():

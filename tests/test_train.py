@@ -18,7 +18,10 @@ from acglab.cli import main
 from acglab.data import FAKE, REAL, Sample, SampleTable, load_dataset, save_split, split_by_video
 from acglab.data.images import save_image
 from acglab.errors import AcglabError, CheckpointError, DataLayoutError
-from acglab.train.data import FaceDataset, check_training_table, resize_square, select_frames
+from acglab.data.images import resize_square
+from acglab.data.selection import select_frames
+from acglab.data.tensors import FaceDataset
+from acglab.train.checks import check_training_table
 from acglab.train.landmarks import face_landmarks
 from acglab.train.runlog import history_csv, write_json_atomic
 from acglab.train.presets import PRESETS, TrainConfig, preset
@@ -91,7 +94,7 @@ def test_quick_preset_acg_settings_reach_the_model():
     choices); the random-init preset and the full preset keep the thesis' noise and label-free OT."""
     from acglab.models import build_model
     from acglab.models.acg import DEFAULT_NOISE_PROB
-    from acglab.train.loop import model_options
+    from acglab.train.trainer import model_options
 
     def built(config):
         return build_model(config.arch, "test_efficientnet", img_size=32, **model_options(config))
@@ -509,9 +512,25 @@ def test_epoch_cross_class_is_the_share_of_all_replaced_samples():
     assert none["train_ot_cross_class"] == 0.0
 
 
+def test_run_options_are_checked_and_frozen(tmp_path):
+    import dataclasses
+
+    from acglab.train.options import RunOptions
+
+    opts = RunOptions.checked(tiny_config(), str(tmp_path / "run"), max_steps=2, progress=None)
+    assert opts.run_dir == tmp_path / "run" and opts.config_extra == {}
+    assert opts.lines and not opts.stops_at(1) and opts.stops_at(2)
+    assert not RunOptions(opts.config, opts.run_dir, progress=False).lines
+    assert not RunOptions(opts.config, opts.run_dir).stops_at(10**9)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        opts.resume = True
+    with pytest.raises(AcglabError, match="max steps"):
+        RunOptions.checked(tiny_config(), tmp_path, max_steps=0)
+
+
 def test_bfloat16_autocast_on_cpu():
     from acglab.train.distributed import Context
-    from acglab.train.loop import Trainer
+    from acglab.train.trainer import Trainer
 
     trainer = Trainer(tiny_config(amp=True), Context(), Path("unused"))
     assert trainer.amp and not trainer.scaler.is_enabled()  # bfloat16 needs no loss scaling

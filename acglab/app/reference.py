@@ -179,7 +179,7 @@ def reference_table(root, max_faces: int = MAX_REFERENCE, seed: int = 0):
     """One frame per video of the dataset at ``root``, at most ``max_faces`` (an even subsample)."""
     from acglab.data import load_dataset
     from acglab.data.samples import SampleTable
-    from acglab.train.data import select_frames
+    from acglab.data.selection import select_frames
 
     table = select_frames(load_dataset(root), 1)
     if len(table) > max_faces:

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from acglab.errors import AcglabError
+from acglab.data.images import png_bytes
+from acglab.errors import ReportError
 
 #: what the report says about the limits of the quick-preset detectors, as measured in
 #: benchmarks/RESULTS.md (2026-12-03, celebdf-mini split by target identity)
@@ -33,23 +34,12 @@ MEASURED_LIMITS = (
 )
 
 
-class ReportError(AcglabError):
-    """The report cannot be written (e.g. no PDF renderer)."""
-
-
 #: pictures in the report are shrunk to at most this many pixels a side (the page shows them at 200)
 PICTURE_SIDE = 224
 
 
 def _png(picture: np.ndarray) -> str:
-    from PIL import Image
-
-    img = Image.fromarray(np.ascontiguousarray(picture))
-    if max(img.size) > PICTURE_SIDE:
-        img.thumbnail((PICTURE_SIDE, PICTURE_SIDE), Image.Resampling.LANCZOS)
-    buf = io.BytesIO()
-    img.save(buf, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    return "data:image/png;base64," + base64.b64encode(png_bytes(picture, max_side=PICTURE_SIDE)).decode()
 
 
 def _figure_png(fig) -> str:

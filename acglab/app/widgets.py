@@ -16,22 +16,14 @@ Every callback catches user errors and shows them in the status line; nothing el
 from __future__ import annotations
 
 import base64
-import io
 from pathlib import Path
 
 import numpy as np
 
+from acglab.data.images import png_bytes
 from acglab.errors import AcglabError
 
 PICTURE_WIDTH = 240
-
-
-def _png_bytes(picture: np.ndarray) -> bytes:
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(picture)).save(buf, format="PNG")
-    return buf.getvalue()
 
 
 def verdict_html(result) -> str:
@@ -217,7 +209,7 @@ class AnalysisApp:
         self.status.value = note
         self.download.value = ""
         face = self._face_analysis()
-        self.face.value = _png_bytes(face.explanation.face)
+        self.face.value = png_bytes(face.explanation.face)
         self._draw_heat()
         if self.latent is not None and face.placement is not None:
             star = self.latent.data[-1]
@@ -236,7 +228,7 @@ class AnalysisApp:
         e = self._face_analysis().explanation
         heat, cmap = (e.gradcam, GRADCAM_CMAP) if self.view.value == "Grad-CAM" or e.residual is None \
             else (e.residual, RESIDUAL_CMAP)
-        self.heat.value = _png_bytes(heatmap_overlay(e.face, heat, alpha=float(self.opacity.value), cmap=cmap))
+        self.heat.value = png_bytes(heatmap_overlay(e.face, heat, alpha=float(self.opacity.value), cmap=cmap))
 
 
 class _Origin:

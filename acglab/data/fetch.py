@@ -31,24 +31,12 @@ import requests
 from tqdm.auto import tqdm
 
 from acglab.data.manifest import ManifestEntry, get_dataset, mismatch, select_entries
-from acglab.errors import AcglabError, ChecksumError
+from acglab.errors import ChecksumError, FetchError, SourceMissing, SourceUnreachable
 
 CHUNK_BYTES = 1 << 16
 DEFAULT_WORKERS = 8
 DEFAULT_TIMEOUT = (10.0, 60.0)  # (connect, read) seconds
 SHOWN_NAMES = 3
-
-
-class FetchError(AcglabError):
-    """Files of a manifest could not be downloaded (absent on the server, or unreachable)."""
-
-
-class SourceMissing(Exception):
-    """The source does not have the file (HTTP 404 or another 4xx, or absent from a folder)."""
-
-
-class SourceUnreachable(Exception):
-    """The source kept failing (connection errors, time-outs, 5xx) after all retries."""
 
 
 def _resume_offset(part: Path, size: int) -> int:

@@ -151,6 +151,19 @@ def save_image(path, image: np.ndarray, quality: int = JPEG_QUALITY) -> Path:
     return atomic_write(p, write)
 
 
+def png_bytes(picture: np.ndarray, max_side: int | None = None) -> bytes:
+    """A uint8 ``(H, W)`` or ``(H, W, 3)`` picture as PNG file bytes, shrunk (Lanczos, aspect kept)
+    to at most ``max_side`` pixels a side when given."""
+    import io
+
+    img = Image.fromarray(np.ascontiguousarray(picture))
+    if max_side is not None and max(img.size) > max_side:
+        img.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
 def resize_square(image: np.ndarray, size: int) -> np.ndarray:
     """``image`` resized to ``(size, size, 3)``: area averaging when shrinking, bilinear otherwise."""
     import cv2

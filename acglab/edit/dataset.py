@@ -31,6 +31,26 @@ def list_images(folder) -> list[Path]:
     return paths
 
 
+def _edit_one(image, face, i: int, face_of, n: int, op: str, parts: list[str], search: int, options: dict):
+    """The edit ``op`` of image ``i``; ``replace`` and ``synthesize`` take the first compatible donor
+    face among the next ``search`` images (``face_of(j)``: ``(image, face)`` or the error)."""
+    from acglab.edit.geometric import apply_edit, compatible, synthesize_face
+
+    donor = None
+    if op in ("replace", "synthesize"):
+        for j in range(i + 1, i + 1 + search):
+            other = face_of(j % n)
+            if j % n != i and not isinstance(other, AcglabError) and compatible(face.landmarks, other[1].landmarks):
+                donor = other
+                break
+        if donor is None:
+            raise AcglabError(f"no compatible donor face among the next {search} images")
+    if op == "synthesize":
+        return synthesize_face(image, face.landmarks, [(donor[0], donor[1].landmarks, p) for p in parts], **options)
+    donor_image, donor_landmarks = (donor[0], donor[1].landmarks) if donor else (None, None)
+    return apply_edit(image, face.landmarks, op, parts[0], donor_image, donor_landmarks, **options)
+
+
 def write_edit_set(folder, out_dir, op: str, parts: list[str], progress: bool = True, search: int = 8,
                    **options) -> dict:
     """Write the before/after face crops of one edit over every image of ``folder`` (module
@@ -40,7 +60,6 @@ def write_edit_set(folder, out_dir, op: str, parts: list[str], progress: bool = 
 
     from acglab.data.images import load_image, save_image
     from acglab.edit.faces import locate_face
-    from acglab.edit.geometric import apply_edit, compatible, synthesize_face
     from acglab.faces.crop import DEFAULT_MARGIN, crop_box
     from acglab.fileio import write_text_atomic
 
@@ -71,22 +90,7 @@ def write_edit_set(folder, out_dir, op: str, parts: list[str], progress: bool = 
             continue
         image, face = found
         try:
-            donor = None
-            if op in ("replace", "synthesize"):
-                for j in range(i + 1, i + 1 + search):
-                    other = face_of(j % len(paths))
-                    if j % len(paths) != i and not isinstance(other, AcglabError) and \
-                            compatible(face.landmarks, other[1].landmarks):
-                        donor = other
-                        break
-                if donor is None:
-                    raise AcglabError(f"no compatible donor face among the next {search} images")
-            if op == "synthesize":
-                result = synthesize_face(image, face.landmarks, [(donor[0], donor[1].landmarks, p) for p in parts],
-                                         **options)
-            else:
-                donor_image, donor_landmarks = (donor[0], donor[1].landmarks) if donor else (None, None)
-                result = apply_edit(image, face.landmarks, op, parts[0], donor_image, donor_landmarks, **options)
+            result = _edit_one(image, face, i, face_of, len(paths), op, parts, search, options)
         except AcglabError as err:
             skipped[str(path)] = str(err)
             continue

@@ -23,11 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from acglab.errors import AcglabError
-
-
-class LatentEditError(AcglabError, ValueError):
-    """Codes, directions or labels that do not fit together."""
+from acglab.errors import LatentEditError
 
 
 @dataclass

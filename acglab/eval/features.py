@@ -1,7 +1,7 @@
 r"""What a trained detector computes for each face of a table: bottleneck features and scores
 (:func:`bottleneck_features`), and the explanation maps of a few faces (:func:`face_maps`).
 
-Images go through :class:`acglab.train.data.FaceDataset` in evaluation mode (no flip, no noise,
+Images go through :class:`acglab.data.tensors.FaceDataset` in evaluation mode (no flip, no noise,
 no synthetic fakes) at the model's own input size and normalisation, as in
 :func:`acglab.eval.predict.predict_table`.
 
@@ -77,15 +77,11 @@ class FaceMaps:
 
 
 def _dataset(model: nn.Module, table: SampleTable):
+    from acglab.data.tensors import evaluation_dataset
     from acglab.eval.predict import require_frames
-    from acglab.train.data import FaceDataset
 
     require_frames(table)
-    config = getattr(model, "config", None)
-    if not isinstance(config, dict) or "img_size" not in config or not hasattr(model, "normalization"):
-        raise AcglabError("the model has no .config['img_size'] or .normalization; build it with "
-                          "acglab.models.build_model or load it with model_from_checkpoint")
-    return FaceDataset(table, img_size=int(config["img_size"]), normalization=model.normalization, train=False)
+    return evaluation_dataset(model, table)
 
 
 @contextlib.contextmanager

@@ -6,7 +6,7 @@ The ACG classifier outputs one logit per image for the class fake, so a frame's 
 
 the probability that face ``i`` is forged (the convention of :mod:`acglab.metrics`, whose
 positive class is fake). Images are read and normalised by the training data pipeline
-(:class:`acglab.train.data.FaceDataset` in evaluation mode: no flip, no noise, no synthetic
+(:class:`acglab.data.tensors.FaceDataset` in evaluation mode: no flip, no noise, no synthetic
 fakes), so evaluation sees exactly what validation saw during training. The model runs in
 ``eval()`` mode, where the denoising noise and the OT feature replacement are off.
 """
@@ -99,26 +99,19 @@ def predict_table(
 ) -> np.ndarray:
     """P(fake) of every row of ``table`` (in table order), shape (len(table),).
 
-    The images go through :class:`acglab.train.data.FaceDataset` in evaluation mode with the
+    The images go through :func:`acglab.data.tensors.evaluation_dataset`: no flip, no noise, the
     model's own input size (``model.config["img_size"]``) and normalisation
     (``model.normalization``). A corrupt image stops the run with :class:`ImageError`.
     """
     from torch.utils.data import DataLoader
 
-    from acglab.train.data import FaceDataset
+    from acglab.data.tensors import evaluation_dataset
 
     require_frames(table)
     if batch_size < 1:
         raise AcglabError(f"batch size must be at least 1, got {batch_size}")
     device = torch.device(device)
-    dataset = FaceDataset(
-        table,
-        img_size=int(model.config["img_size"]),
-        normalization=model.normalization,
-        train=False,
-        hflip=False,
-        synth_augment=False,
-    )
+    dataset = evaluation_dataset(model, table)
     loader = DataLoader(
         dataset,
         batch_size=batch_size,

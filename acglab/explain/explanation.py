@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from acglab.data.images import png_bytes
 from acglab.explain.figures import GRADCAM_CMAP, RESIDUAL_CMAP, explanation_figure, heatmap_overlay
 from acglab.explain.gradcam import GRADCAM_TARGETS, gradcam_map, gradcam_target_layer
 from acglab.explain.residual import denormalize, normalization_stats, reconstruct, reconstruction_residual
@@ -114,9 +115,10 @@ def take_face(image: np.ndarray, face_crop: bool | None = None, what: str = "ima
 
 def face_tensor(face: np.ndarray, img_size: int, normalization) -> torch.Tensor:
     """(3, S, S) float32 normalised tensor of an (h, w, 3) uint8 face, prepared exactly as the
-    data pipeline prepares evaluation images (:mod:`acglab.train.data`): resized to S x S (area
+    data pipeline prepares evaluation images (:mod:`acglab.data.tensors`): resized to S x S (area
     averaging when shrinking, bilinear otherwise), then ``(v / 255 - m_c) / s_c`` per channel."""
-    from acglab.train.data import as_mean_std, normalize, resize_square
+    from acglab.data.images import resize_square
+    from acglab.data.tensors import as_mean_std, normalize
 
     mean, std = as_mean_std(tuple(normalization_stats(normalization)))
     return normalize(resize_square(np.ascontiguousarray(face), int(img_size)), mean, std)
@@ -189,14 +191,6 @@ def explain_image(image, model: nn.Module, face_crop: bool | None = None, device
     )
 
 
-def _png_bytes(picture: np.ndarray) -> bytes:
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(picture)).save(buf, format="PNG")
-    return buf.getvalue()
-
-
 def _npy_bytes(values: np.ndarray) -> bytes:
     buf = io.BytesIO()
     np.save(buf, np.asarray(values), allow_pickle=False)
@@ -213,15 +207,15 @@ def explanation_contents(expl: Explanation, info: dict | None = None) -> dict[st
     """``{file name: bytes}`` of every file of the explanation (see :data:`EXPLANATION_FILES`);
     maps are saved at the model's input size, overlays at the face's own size."""
     files = {
-        "face.png": _png_bytes(expl.face),
+        "face.png": png_bytes(expl.face),
         "gradcam.npy": _npy_bytes(expl.gradcam.astype(np.float32)),
-        "gradcam.png": _png_bytes(heatmap_overlay(expl.face, expl.gradcam, cmap=GRADCAM_CMAP)),
+        "gradcam.png": png_bytes(heatmap_overlay(expl.face, expl.gradcam, cmap=GRADCAM_CMAP)),
     }
     if expl.reconstruction is not None:
-        files["reconstruction.png"] = _png_bytes(expl.reconstruction)
+        files["reconstruction.png"] = png_bytes(expl.reconstruction)
     if expl.residual is not None:
         files["residual.npy"] = _npy_bytes(expl.residual.astype(np.float32))
-        files["residual.png"] = _png_bytes(heatmap_overlay(expl.face, expl.residual, alpha=0.6, cmap=RESIDUAL_CMAP))
+        files["residual.png"] = png_bytes(heatmap_overlay(expl.face, expl.residual, alpha=0.6, cmap=RESIDUAL_CMAP))
     files["explanation.png"] = _figure_bytes(explanation_figure(
         expl.face, expl.gradcam, expl.p_fake, expl.verdict, expl.reconstruction, expl.residual))
     summary = {**expl.summary(), **(info or {}), "files": [n for n in EXPLANATION_FILES if n in files or n == "verdict.json"]}

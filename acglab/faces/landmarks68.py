@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from acglab.errors import AcglabError
+from acglab.errors import LandmarkModelError
 from acglab.faces.detect import as_rgb_array
 
 #: the model file inside the ``face_recognition_models`` package
@@ -42,10 +42,6 @@ LEFT_EYE = range(36, 42)  # image-left (the subject's right eye)
 RIGHT_EYE = range(42, 48)  # image-right
 MOUTH = range(48, 68)
 NOSE_TIP, MOUTH_LEFT, MOUTH_RIGHT, CHIN = 30, 48, 54, 8
-
-
-class LandmarkModelError(AcglabError):
-    """dlib or its 68-point landmark predictor is not installed or cannot be loaded."""
 
 
 def _dlib():
@@ -83,7 +79,7 @@ def predictor_path() -> Path:
 
 @functools.lru_cache(maxsize=1)
 def predictor():
-    """The cached ``dlib.shape_predictor`` of the 68-point model (loaded on first call, ~1 s).
+    """The cached ``dlib.shape_predictor`` of the 68-point model (loaded on first call).
 
     Raises :class:`LandmarkModelError` (one line naming the pip packages) when ``dlib`` or
     ``face_recognition_models`` is missing or the model file cannot be read.

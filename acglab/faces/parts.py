@@ -22,7 +22,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from acglab.errors import AcglabError
+from acglab.errors import PartError
 from acglab.faces.landmarks68 import BROWS, JAW, LEFT_EYE, MOUTH, NOSE, RIGHT_EYE
 
 #: the parts, in the order menus list them
@@ -34,10 +34,6 @@ GROWTH = {"eye": 1.8, "nose": 1.25, "mouth": 1.25}
 #: brow thickness and forehead height, in inter-ocular distances
 BROW_HALF_THICKNESS = 0.13
 FOREHEAD = 0.55
-
-
-class PartError(AcglabError, ValueError):
-    """An unknown part name or landmarks that do not describe a face."""
 
 
 def check_part(part: str) -> str:

@@ -3,11 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from acglab.errors import AcglabError
-
-
-class LossInputError(AcglabError, ValueError):
-    """Labels or model outputs a loss cannot work with (wrong shape, values other than 0/1)."""
+from acglab.errors import LossInputError
 
 
 def real_mask(labels, batch: int, device) -> torch.Tensor:

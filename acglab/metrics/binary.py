@@ -23,12 +23,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from acglab.data.samples import FAKE, REAL
-from acglab.errors import AcglabError
-
-
-class ScoreError(AcglabError, ValueError):
-    """Labels and scores that cannot be evaluated (shape, NaN, labels outside {0, 1})."""
+from acglab.labels import FAKE, REAL
+from acglab.errors import ScoreError
 
 
 class RocCurve(NamedTuple):

@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from acglab.data.samples import FAKE
+from acglab.labels import FAKE
 from acglab.errors import AcglabError
 
 

@@ -1,7 +1,7 @@
 """Interactive ROC figure (plotly, imported only when a figure is drawn)."""
 from __future__ import annotations
 
-from acglab.data.samples import FAKE
+from acglab.labels import FAKE
 from acglab.metrics.binary import equal_error_rate, roc_auc, roc_curve
 from acglab.metrics.video import video_scores
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from acglab.data.samples import FAKE
+from acglab.labels import FAKE
 from acglab.metrics.binary import ScoreError, accuracy, check_scores, equal_error_rate, roc_auc
 
 

@@ -20,7 +20,7 @@ _LAZY = {
     "ARCHS": "acglab.models.registry",
     "ACGOutput": "acglab.models.outputs",
     "Normalization": "acglab.models.outputs",
-    "ModelConfigError": "acglab.models.errors",
+    "ModelConfigError": "acglab.errors",
     "create_classifier": "acglab.models.backbone",
     "create_encoder": "acglab.models.backbone",
     "pretrained_choices": "acglab.models.pretrained",

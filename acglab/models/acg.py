@@ -32,11 +32,8 @@ The reconstruction and the metric levels do not pass through the OT module; the 
 does. RECCE's guided attention and graph reasoning modules are not part of ACG (the companion
 code drops them too).
 
-**Cost.** The decoder is not free on small backbones. One training step (forward, backward,
-Adam) on a batch of 32 at 112 px, 2 CPU threads of a shared machine: resnet18 0.8 s as a plain
-backbone, 2.0 s as ACG with RECCE's decoder widths (256, 128, 64), 1.3 s with (128, 64, 32);
-mobilenetv3_small_100 0.3 s, 1.7 s and 0.7 s. Xception at 299 px takes about 76 s per step on
-the CPU (50 s as a plain backbone): the full setting needs a GPU.
+**Cost.** The decoder is not free on small backbones, and Xception at 299 px needs a GPU in
+practice; ``benchmarks/RESULTS.md`` (training speed) has the step times.
 """
 from __future__ import annotations
 
@@ -45,7 +42,7 @@ from torch import nn
 
 from acglab.models.backbone import create_encoder, encoder_normalization
 from acglab.models.decoder import DEFAULT_DECODER_CHANNELS, ReconstructionDecoder
-from acglab.models.errors import ModelConfigError
+from acglab.errors import ModelConfigError
 from acglab.models.heads import FakeLogitHead, global_average_pool
 from acglab.models.ot_module import OTFeatureModule
 from acglab.models.ot_options import OTOptions

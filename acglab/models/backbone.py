@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from acglab.errors import CheckpointError
-from acglab.models.errors import ModelConfigError
+from acglab.errors import ModelConfigError
 from acglab.models.outputs import Normalization
 from acglab.models.pretrained import (HUB, is_named_source, looks_like_name, pretrained_choices, resolve_source,
                                       source_state_dict, unknown_name_error)

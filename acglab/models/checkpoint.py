@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from acglab.errors import CheckpointError
-from acglab.models.errors import ModelConfigError
+from acglab.errors import ModelConfigError
 from acglab.fileio import atomic_write
 
 FORMAT = "acglab-checkpoint-1"

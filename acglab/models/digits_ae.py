@@ -26,17 +26,13 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from acglab.errors import AcglabError
+from acglab.errors import DigitsAutoencoderError
 
 #: side of a digit image, in pixels
 DIGIT_SIDE = 8
 DIGIT_PIXELS = DIGIT_SIDE * DIGIT_SIDE
 #: scikit-learn's digits are grey levels 0..16
 _MAX_GREY = 16.0
-
-
-class DigitsAutoencoderError(AcglabError, ValueError):
-    """A setting or an input the digits autoencoder cannot work with."""
 
 
 def load_digit_images() -> tuple[np.ndarray, np.ndarray]:

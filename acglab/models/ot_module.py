@@ -28,15 +28,15 @@ How this module does it during training (nothing happens in eval mode):
    :math:`c` gets the height of a tangent plane from below to the stayed entries' Brenier
    potential, :math:`h = \min_x F(x) - \langle x, c\rangle` over Sobol points, so its cell starts
    (nearly) empty and the fit only has to grow it. (Giving new entries the mean residual instead
-   made their cells 3 to 20 times too large and the warm start no better than a cold one.)
+   makes their cells far too large, and the warm start no better than a cold one.)
    After the fit, ``2^k >= 16 N`` scrambled-Sobol source points give each cell up to
    ``neighbours`` second-best cells of source points lying in it: a table of its top-2 pairs.
 4. **Replacement.** Batch sample b's cell is that of its own bank entry when the batch was part
    of the fit (refit steps), otherwise that of its nearest fitted entry (Euclidean, in OT
    coordinates). Its partner j is one entry of that cell's table, drawn at random (seeded by the
-   step, so a resumed run repeats it); if angle(i, j) <= ``threshold`` the feature becomes
-   :math:`z_b = (1 - w) y_b + w y_j` with :math:`y_b` the sample's own feature (equal to
-   :math:`y_i` on refit steps) and :math:`y_j` the partner's full feature; otherwise it is kept.
+   step, so a resumed run repeats it); if angle(i, j) <= ``threshold`` (:mod:`acglab.models.ot_pairs`)
+   the feature becomes :math:`z_b = (1 - w) y_b + w y_j` with :math:`y_b` the sample's own feature
+   (:math:`y_i` on refit steps) and :math:`y_j` the partner's full feature; otherwise it is kept.
 5. **Labels** (optional). ``forward(features, labels)`` stores each sample's class label with its
    bank entry (-1 where none was given; the training loop gives 1 = real, 0 = fake) and a fit
    keeps the labels of its entries. The labels never change which cell or partner is drawn, nor
@@ -62,29 +62,22 @@ table) and the counters are buffers, so ``state_dict`` holds everything and a re
 continues exactly (fits are deterministic unless ``time_limit`` is set). A ``state_dict``
 written before the labels existed loads too: its entries get the label -1 (unknown).
 
-**Measured costs** (2 CPU threads on a shared, busy machine; batches of 32 ReLU features with
-D = 512 from an 8-mode mixture, bank refreshed by 320 entries between refits): with N = 1024
-and d = 32 a cold fit takes 1.6 to 2.3 s, a warm refit 0.8 s (about 30 Adam steps), and a step
-without refit 0.7 ms; N = 512: 0.5 to 0.7 s per refit; N = 2048: 2 to 2.7 s. d = 16, 32 and 64
-cost about the same (the solver's bookkeeping dominates, not the O(M N d) passes), so d = 32 is
-the default: a random projection to d dimensions changes squared pairwise distances by about
-sqrt(2 / d) = 25% (one standard deviation, Johnson-Lindenstrauss), and OT in 32 dimensions is
-still cheap with well-sampled cells. D = 2048
-(Xception) costs the same as D = 512 after projection. About 85 to 90% of the samples were
-replaced and 10% refused at the singular set on that mixture.
+**The default d = 32.** A random projection to d dimensions changes squared pairwise distances
+by about sqrt(2 / d) (one standard deviation, Johnson-Lindenstrauss), a quarter at d = 32, and
+OT in 32 dimensions still has well-sampled cells. The module's timings are in
+``benchmarks/RESULTS.md`` (section "Training speed").
 """
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from acglab.models.ot_options import OTOptions
+from acglab.models.ot_pairs import OTStepRecord, interpolate_features, neighbour_table, pair_cells, pair_counts
 from acglab.ot.power import topk_cells
-from acglab.ot.singular import dihedral_angles
 from acglab.ot.solver import SemiDiscreteOT
 from acglab.ot.sources import SobolSource
 
@@ -93,73 +86,11 @@ from acglab.ot.sources import SobolSource
 WARM_SAMPLES = 2**14
 
 
-@dataclass
-class OTStepRecord:
-    """Per-sample details of the last training step (CPU tensors, for tests and figures).
-
-    cells (B,): fitted entry whose cell holds the sample; partners (B,): drawn neighbour (-1 if
-    the cell has none); angles (B,): dihedral angle between their facets (NaN without partner);
-    replaced (B,) bool; labels (B,): the sample's label (-1: unknown); partner_labels (B,): the
-    partner's label (-1: unknown or no partner); cross_class (B,) bool: the sample has a partner
-    and both labels are known and differ (whether or not it was replaced).
-    """
-
-    cells: torch.Tensor
-    partners: torch.Tensor
-    angles: torch.Tensor
-    replaced: torch.Tensor
-    labels: torch.Tensor | None = None
-    partner_labels: torch.Tensor | None = None
-    cross_class: torch.Tensor | None = None
-
-
 def random_orthonormal(rows: int, cols: int, seed: int) -> torch.Tensor:
     """A (rows, cols) matrix with orthonormal columns (QR of a seeded Gaussian matrix)."""
     g = torch.Generator().manual_seed(int(seed))
     q, r = torch.linalg.qr(torch.randn(rows, cols, generator=g, dtype=torch.float64))
     return (q * torch.sign(torch.diagonal(r))).to(torch.float32)
-
-
-def neighbour_table(cells: torch.Tensor, n: int, k: int, generator: torch.Generator) -> torch.Tensor:
-    """Up to k second-best cells per best cell, from the top-2 cells (M, 2) of source points.
-
-    Source points are visited in a random order (``generator``); the first k points found in
-    cell i give row i. Returns (n, k) long, rows filled from the left, -1 where a cell has fewer
-    than k points.
-    """
-    order = torch.randperm(cells.shape[0], generator=generator).to(cells.device)
-    best, second = cells[order, 0], cells[order, 1]
-    sort = torch.argsort(best, stable=True)
-    best, second = best[sort], second[sort]
-    counts = torch.bincount(best, minlength=n)
-    starts = torch.cumsum(counts, 0) - counts
-    rank = torch.arange(best.shape[0], device=best.device) - starts[best]
-    keep = rank < k
-    table = torch.full((n, k), -1, dtype=torch.long, device=cells.device)
-    table[best[keep], rank[keep]] = second[keep]
-    return table
-
-
-def draw_partners(table: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """One entry per row of a left-filled table (B, k), uniformly among its valid entries (-1 if none)."""
-    valid = (table >= 0).sum(1)
-    u = torch.rand(table.shape[0], generator=generator).to(table.device)
-    pick = torch.minimum((u * valid).long(), (valid - 1).clamp(min=0))
-    partner = table.gather(1, pick.unsqueeze(1)).squeeze(1)
-    return torch.where(valid > 0, partner, torch.full_like(partner, -1))
-
-
-def class_pairs(labels: torch.Tensor, partner_labels: torch.Tensor, has: torch.Tensor
-                ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(same, cross) masks (B,) of pairs with a partner (``has``) whose labels are both known
-    (>= 0) and equal, or both known and different. An unknown label matches nothing."""
-    known = has & (labels >= 0) & (partner_labels >= 0)
-    return known & (labels == partner_labels), known & (labels != partner_labels)
-
-
-def interpolate_features(own: torch.Tensor, partner: torch.Tensor, w: float) -> torch.Tensor:
-    """z = (1 - w) y_i + w y_j (thesis section 2.2, AE-OT's generator), rows of (B, D)."""
-    return (1 - w) * own + w * partner
 
 
 class OTFeatureModule(nn.Module):
@@ -234,7 +165,7 @@ class OTFeatureModule(nn.Module):
             return torch.full((batch,), -1, dtype=torch.long, device=self.bank.device)
         labels = torch.as_tensor(labels)
         if labels.ndim != 1 or labels.shape[0] != batch:
-            from acglab.models.errors import ModelConfigError
+            from acglab.errors import ModelConfigError
 
             raise ModelConfigError(f"OT module labels must have shape ({batch},), got {tuple(labels.shape)}")
         labels = labels.detach().to(self.bank.device).long()
@@ -345,15 +276,8 @@ class OTFeatureModule(nn.Module):
         if int(self.fit_count) < 2:
             self.last = None
             return features, diag
-        out, record = self._replace(features, slots if diag["refit"] else None, labels)
-        self.last = record
-        replaced = int(record.replaced.sum())
-        pair = (record.partners >= 0) & (record.partners != record.cells)
-        angle_ok = pair & (record.angles <= self.options.threshold)
-        diag["replaced"] = replaced
-        diag["blocked"] = int((pair & ~angle_ok).sum())
-        diag["class_refused"] = int((angle_ok & ~record.replaced).sum())
-        diag["cross_class"] = float((record.replaced & record.cross_class).sum()) / replaced if replaced else 0.0
+        out, self.last = self._replace(features, slots if diag["refit"] else None, labels)
+        diag.update(pair_counts(self.last, self.options.threshold))
         return out, diag
 
     @torch.no_grad()
@@ -373,23 +297,12 @@ class OTFeatureModule(nn.Module):
             else:
                 cells = self.cells_of(y)
             g = torch.Generator().manual_seed(o.seed * 1_000_003 + int(self.step))
-            partners = draw_partners(self.cell_neighbours[cells], g)
-            has = (partners >= 0) & (partners != cells)
-            safe = torch.where(has, partners, cells)
-            angles = dihedral_angles(self.fit_codes, cells, safe)
-            partner_labels = torch.where(has, self.fit_labels[safe], torch.full_like(labels, -1))
-            same, cross = class_pairs(labels, partner_labels, has)
-            replaced = has & (angles <= o.threshold)
-            if o.same_class:
-                replaced = replaced & same
-            z_gen = interpolate_features(y, self.fit_features[safe], o.weight)
+            partner, replaced, record = pair_cells(cells, labels, self.cell_neighbours, self.fit_codes, self.fit_labels,
+                                                   g, o.threshold, o.same_class)
+            z_gen = interpolate_features(y, self.fit_features[partner], o.weight)
             delta = torch.where(replaced.unsqueeze(1), z_gen - y, torch.zeros_like(y)).to(features.dtype)
         # straight-through: the value of z_gen, the gradient of the features (companion OTBlock)
-        out = features + delta
-        record = OTStepRecord(cells.cpu(), partners.cpu(),
-                              torch.where(has, angles, torch.full_like(angles, float("nan"))).cpu(), replaced.cpu(),
-                              labels.cpu(), partner_labels.cpu(), cross.cpu())
-        return out, record
+        return features + delta, record
 
     # ------------------------------------------------------------------ generation
     @torch.no_grad()
@@ -458,7 +371,18 @@ class OTFeatureModule(nn.Module):
         ModelConfigError
             No fit yet (fewer than two fitted entries), ``n < 1``, or threshold/weight out of range.
         """
-        from acglab.models.errors import ModelConfigError
+        threshold, weight, same_class = self._generation_settings(n, threshold, weight, same_class)
+        g = generator if generator is not None else torch.Generator().manual_seed(self.options.seed)
+        cells = torch.randint(0, int(self.fit_count), (n,), generator=g).to(self.fit_codes.device)
+        partner, kept, record = pair_cells(cells, self.fit_labels[cells], self.cell_neighbours, self.fit_codes,
+                                           self.fit_labels, g, threshold, same_class)
+        features = interpolate_features(self.fit_features[cells[kept]], self.fit_features[partner[kept]], weight)
+        return features, record
+
+    def _generation_settings(self, n, threshold: float | None, weight: float | None, same_class: bool | None
+                             ) -> tuple[float, float, bool]:
+        """The checked settings of :meth:`generated_features` (``None``: the module's options)."""
+        from acglab.errors import ModelConfigError
 
         o = self.options
         threshold = float(o.threshold if threshold is None else threshold)
@@ -466,26 +390,9 @@ class OTFeatureModule(nn.Module):
         if not isinstance(n, int) or isinstance(n, bool) or n < 1:
             raise ModelConfigError(f"the number of draws must be an integer >= 1, got {n!r}")
         if not 0 <= threshold <= math.pi or not 0 <= weight <= 1:
-            raise ModelConfigError(f"threshold must lie in [0, pi] and weight in [0, 1], got {threshold!r} and {weight!r}")
-        fitted = int(self.fit_count)
-        if fitted < 2:
+            raise ModelConfigError(f"threshold must lie in [0, pi] and weight in [0, 1], got {threshold!r} and "
+                                   f"{weight!r}")
+        if int(self.fit_count) < 2:
             raise ModelConfigError("the OT module has not been fitted yet: train the model until its bank holds "
                                    f"{max(2, self.warmup)} features (it refits every {o.refit_every} steps)")
-        g = generator if generator is not None else torch.Generator().manual_seed(o.seed)
-        device = self.fit_codes.device
-        cells = torch.randint(0, fitted, (n,), generator=g).to(device)
-        partners = draw_partners(self.cell_neighbours[cells], g)
-        has = (partners >= 0) & (partners != cells)
-        safe = torch.where(has, partners, cells)
-        angles = dihedral_angles(self.fit_codes, cells, safe)
-        labels = self.fit_labels[cells]
-        partner_labels = torch.where(has, self.fit_labels[safe], torch.full_like(labels, -1))
-        same, cross = class_pairs(labels, partner_labels, has)
-        kept = has & (angles <= threshold)
-        if o.same_class if same_class is None else same_class:
-            kept = kept & same
-        features = interpolate_features(self.fit_features[cells[kept]], self.fit_features[safe[kept]], weight)
-        record = OTStepRecord(cells.cpu(), partners.cpu(),
-                              torch.where(has, angles, torch.full_like(angles, float("nan"))).cpu(), kept.cpu(),
-                              labels.cpu(), partner_labels.cpu(), cross.cpu())
-        return features, record
+        return threshold, weight, bool(o.same_class if same_class is None else same_class)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, fields
 
-from acglab.models.errors import ModelConfigError
+from acglab.errors import ModelConfigError
 from acglab.ot.singular import DEFAULT_ANGLE_THRESHOLD
 
 #: where the OT module can work (see ``OTOptions.space``)

@@ -29,7 +29,7 @@ from pathlib import Path
 import torch
 
 from acglab.errors import CheckpointError
-from acglab.models.errors import ModelConfigError
+from acglab.errors import ModelConfigError
 
 #: the name ``--pretrained`` takes for timm's hub weights
 HUB = "timm"

@@ -31,7 +31,7 @@ from acglab.models.acg import (DEFAULT_DROP_RATE, DEFAULT_NOISE_PROB, DEFAULT_NO
                                BackboneDetector)
 from acglab.models.backbone import DEFAULT_BACKBONE
 from acglab.models.decoder import DEFAULT_DECODER_CHANNELS
-from acglab.models.errors import ModelConfigError
+from acglab.errors import ModelConfigError
 from acglab.models.names import ARCHS
 from acglab.models.outputs import Normalization
 from acglab.models.ot_options import OTOptions
@@ -106,7 +106,7 @@ def build_model(arch: str = "acg", backbone: str = DEFAULT_BACKBONE, pretrained=
     path. ``normalization`` (``{"mean", "std"}``) overrides the input scaling the weights imply
     (a rebuilt model takes it from its config).
 
-    Raises :class:`~acglab.models.errors.ModelConfigError` for an unknown arch/backbone/option
+    Raises :class:`~acglab.errors.ModelConfigError` for an unknown arch/backbone/option
     and :class:`~acglab.errors.CheckpointError` for a weights file that does not fit.
     """
     resolved = resolve_options(arch, options)

@@ -4,11 +4,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from acglab.errors import AcglabError
-
-
-class OTInputError(AcglabError, ValueError):
-    """Targets or weights that do not define a semi-discrete OT problem."""
+from acglab.errors import OTInputError
 
 
 def as_targets(y, device="cpu", dtype=torch.float32) -> torch.Tensor:

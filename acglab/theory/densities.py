@@ -12,13 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
-from acglab.errors import AcglabError
+from acglab.errors import TheoryInputError
 
 LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
-
-
-class TheoryInputError(AcglabError, ValueError):
-    """Arguments that do not define the requested density, divergence or model."""
 
 
 def uniform_grid(low: float, high: float, n: int = 2001) -> tuple[np.ndarray, float]:

@@ -86,6 +86,14 @@ class ComponentGap(NamedTuple):
         return math.inf if math.isinf(self.upper) else math.sqrt(self.lower * self.upper)
 
 
+def merge_heights(h0) -> np.ndarray:
+    r"""The finite death times :math:`d_1 \ge d_2 \ge \dots` of an :math:`H_0` diagram (bars (m, 2)
+    or a diagram dict holding them), largest first: the scales at which two components merge
+    (single-linkage heights on the diameter scale). Essential bars (death ``inf``) are left out."""
+    deaths = bars_of(h0, 0)[:, 1]
+    return np.sort(deaths[np.isfinite(deaths)])[::-1]
+
+
 def largest_h0_gap(h0, min_ratio: float = 2.0, max_components: int = 20) -> ComponentGap:
     r"""Number of well-separated components from the largest gap between :math:`H_0` deaths.
 
@@ -112,10 +120,8 @@ def largest_h0_gap(h0, min_ratio: float = 2.0, max_components: int = 20) -> Comp
         raise TopologyInputError(f"min_ratio must be > 1, got {min_ratio!r}")
     if int(max_components) < 1:
         raise TopologyInputError(f"max_components must be >= 1, got {max_components!r}")
-    bars = bars_of(h0, 0)
-    finite = np.isfinite(bars[:, 1])
-    n_essential = int((~finite).sum())
-    deaths = np.sort(bars[finite, 1])[::-1]
+    n_essential = int(np.isinf(bars_of(h0, 0)[:, 1]).sum())
+    deaths = merge_heights(h0)
     if deaths.size == 0:
         return ComponentGap(max(n_essential, 1), 0.0, math.inf)
     n_cuts = min(deaths.size - 1, int(max_components) - n_essential)

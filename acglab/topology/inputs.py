@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from acglab.errors import AcglabError
+from acglab.errors import TopologyInputError
 
 #: a persistence diagram: homology dimension -> bars (n, 2) of (birth, death)
 Diagrams = dict[int, np.ndarray]
-
-
-class TopologyInputError(AcglabError, ValueError):
-    """A point cloud, image, diagram or parameter the topology tools cannot work with."""
 
 
 def as_point_cloud(x) -> np.ndarray:

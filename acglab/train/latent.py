@@ -154,17 +154,35 @@ def mean_loss(model, data: ImageArray, index: np.ndarray, beta: float, batch_siz
     return {k: v / max(n, 1) for k, v in sums.items()}
 
 
-def train_latent(config: LatentConfig, data: ImageArray, run_dir, *, resume: bool = False, progress: bool = True,
-                 max_steps: int | None = None, config_extra: dict | None = None) -> dict:
-    """Train the latent model ``config`` describes on ``data`` into ``run_dir`` (module notes).
+@dataclass
+class _LatentRun:
+    """What a latent training run carries from step to step."""
 
-    Returns the summary dict (also ``run_dir/summary.json``)."""
-    from acglab.models.checkpoint import load_checkpoint, load_weights, save_checkpoint
+    config: LatentConfig
+    data: ImageArray
+    run_dir: Path
+    model: object
+    optimizer: object
+    train_idx: np.ndarray
+    val_idx: np.ndarray
+    state: dict
+    log: object = None
+
+    def save(self, best: bool = False) -> None:
+        """``last.pt`` (atomically), copied to ``best.pt`` when ``best``."""
+        from acglab.models.checkpoint import save_checkpoint
+
+        extra = {**self.state, "latent_config": self.config.to_dict(), "rng": rng_state(self.model)}
+        path = save_checkpoint(self.run_dir / LAST, self.model, self.optimizer, **extra)
+        if best:
+            copy_atomic(path, self.run_dir / BEST)
+
+
+def _start_latent_run(config: LatentConfig, data: ImageArray, run_dir: Path, resume: bool) -> _LatentRun:
+    """A new run in ``run_dir``, or the one saved there when ``resume`` (same settings only)."""
+    from acglab.models.checkpoint import load_checkpoint, load_weights
     from acglab.models.latent import build_latent_model
-    from acglab.models.latent.models import reconstruction_loss
 
-    config = config.check()
-    run_dir = Path(run_dir).expanduser()
     if resume and not (run_dir / LAST).is_file():
         raise CheckpointError(f"{run_dir} holds no {LAST} to resume; start without --resume")
     if not resume and (run_dir / LAST).exists():
@@ -187,76 +205,95 @@ def train_latent(config: LatentConfig, data: ImageArray, run_dir, *, resume: boo
         optimizer.load_state_dict(ckpt["optimizer"])
         state.update({k: ckpt["state"][k] for k in state})
         set_rng_state(ckpt["state"]["rng"], model)
-    log = RunLog(run_dir)
-    log.json("config.json", {**(config_extra or {}), "latent": config.to_dict(), "model": model.config,
-                             "data": {"source": data.source, "images": len(data), "train": len(train_idx),
-                                      "val": len(val_idx)}})
+    return _LatentRun(config, data, run_dir, model, optimizer, train_idx, val_idx, state)
 
-    def save(best: bool = False):
-        extra = {**state, "latent_config": config.to_dict(), "rng": rng_state(model)}
-        path = save_checkpoint(run_dir / LAST, model, optimizer, **extra)
-        if best:
-            copy_atomic(path, run_dir / BEST)
 
-    model.train()
-    n_pre = pretrain_epochs(config)
-    stopped, started = False, time.perf_counter()
+def _latent_steps(run: _LatentRun, batches: list, pretraining: bool, max_steps: int | None, progress: bool) -> bool:
+    """The remaining steps of the current epoch; True when ``max_steps`` stopped it early."""
+    from acglab.models.latent.models import reconstruction_loss
+
+    config, state, sums = run.config, run.state, run.state["sums"]
+    bar = tqdm(batches[state["batch"]:], desc=f"epoch {state['epoch'] + 1}/{config.epochs}", unit="batch",
+               disable=not progress, leave=False)
     try:
-        while state["epoch"] < config.epochs and not stopped:
-            batches = epoch_batches(len(train_idx), config.batch_size, config.seed, state["epoch"])
-            bar = tqdm(batches[state["batch"]:], desc=f"epoch {state['epoch'] + 1}/{config.epochs}", unit="batch",
-                       disable=not progress, leave=False)
-            sums, t0 = state["sums"], time.perf_counter()
-            pretraining = state["epoch"] < n_pre
-            for b in bar:
-                x = torch.from_numpy(data.batch(train_idx[b]))
-                optimizer.zero_grad(set_to_none=True)
-                loss, parts = reconstruction_loss(model, x) if pretraining else model.loss(x, config.beta)
-                if not math.isfinite(parts["total"]):
-                    raise AcglabError(f"the loss became {parts['total']} at step {state['step'] + 1}; lower the learning rate")
-                loss.backward()
-                optimizer.step()
-                state["batch"] += 1
-                state["step"] += 1
-                for k, v in parts.items():
-                    sums[k] = sums.get(k, 0.0) + v
-                bar.set_postfix(loss=f"{parts['total']:.2f}")
-                stopped = max_steps is not None and state["step"] >= max_steps
-                if stopped:
-                    break
-                if config.checkpoint_every and state["step"] % config.checkpoint_every == 0:
-                    save()
-            bar.close()
-            if stopped and state["batch"] < len(batches):
-                save()
-                break
-            if pretraining and state["epoch"] + 1 == n_pre:  # VaDE: centres from k-means of the codes
-                model.init_centres(encode_all(model, data, train_idx), seed=config.seed)
-            row = {"epoch": state["epoch"] + 1, "step": state["step"], "phase": "pretrain" if pretraining else "train",
-                   **{f"train_{k}": v / max(len(batches), 1) for k, v in sums.items()},
-                   "seconds": time.perf_counter() - t0}
-            if len(val_idx):
-                row.update({f"val_{k}": v for k, v in
-                            mean_loss(model, data, val_idx, config.beta, pretraining=pretraining).items()})
-            key = "val_total" if len(val_idx) else "train_total"
-            better = not pretraining and (state["best"] is None or row[key] < state["best"])
-            if better:
-                state["best"], state["best_epoch"] = row[key], row["epoch"]
-            state["history"] = state["history"] + [row]
-            state["epoch"], state["batch"], state["sums"] = state["epoch"] + 1, 0, {}
-            save(best=better)
-            log.epoch(state["history"])
-            if progress:
-                tqdm.write(f"epoch {row['epoch']}: loss {row['train_total']:.3f}"
-                           + (f", val {row['val_total']:.3f}" if "val_total" in row else ""))
+        for b in bar:
+            x = torch.from_numpy(run.data.batch(run.train_idx[b]))
+            run.optimizer.zero_grad(set_to_none=True)
+            loss, parts = reconstruction_loss(run.model, x) if pretraining else run.model.loss(x, config.beta)
+            if not math.isfinite(parts["total"]):
+                raise AcglabError(f"the loss became {parts['total']} at step {state['step'] + 1}; lower the learning rate")
+            loss.backward()
+            run.optimizer.step()
+            state["batch"] += 1
+            state["step"] += 1
+            for k, v in parts.items():
+                sums[k] = sums.get(k, 0.0) + v
+            bar.set_postfix(loss=f"{parts['total']:.2f}")
+            if max_steps is not None and state["step"] >= max_steps:
+                return True
+            if config.checkpoint_every and state["step"] % config.checkpoint_every == 0:
+                run.save()
+        return False
     finally:
-        log.close()
-    summary = {"run_dir": str(run_dir), "finished": state["epoch"] >= config.epochs, "epochs": state["epoch"],
-               "steps": state["step"], "best": {"metric": "val_total" if len(val_idx) else "train_total",
+        bar.close()
+
+
+def _end_latent_epoch(run: _LatentRun, n_batches: int, pretraining: bool, seconds: float, progress: bool) -> None:
+    """Validate, keep the best epoch, save and log (the VaDE centres after the last pretraining epoch)."""
+    config, state = run.config, run.state
+    if pretraining and state["epoch"] + 1 == pretrain_epochs(config):  # VaDE: centres from k-means of the codes
+        run.model.init_centres(encode_all(run.model, run.data, run.train_idx), seed=config.seed)
+    row = {"epoch": state["epoch"] + 1, "step": state["step"], "phase": "pretrain" if pretraining else "train",
+           **{f"train_{k}": v / max(n_batches, 1) for k, v in state["sums"].items()}, "seconds": seconds}
+    if len(run.val_idx):
+        row.update({f"val_{k}": v for k, v in
+                    mean_loss(run.model, run.data, run.val_idx, config.beta, pretraining=pretraining).items()})
+    key = "val_total" if len(run.val_idx) else "train_total"
+    better = not pretraining and (state["best"] is None or row[key] < state["best"])
+    if better:
+        state["best"], state["best_epoch"] = row[key], row["epoch"]
+    state["history"] = state["history"] + [row]
+    state["epoch"], state["batch"], state["sums"] = state["epoch"] + 1, 0, {}
+    run.save(best=better)
+    run.log.epoch(state["history"])
+    if progress:
+        tqdm.write(f"epoch {row['epoch']}: loss {row['train_total']:.3f}"
+                   + (f", val {row['val_total']:.3f}" if "val_total" in row else ""))
+
+
+def train_latent(config: LatentConfig, data: ImageArray, run_dir, *, resume: bool = False, progress: bool = True,
+                 max_steps: int | None = None, config_extra: dict | None = None) -> dict:
+    """Train the latent model ``config`` describes on ``data`` into ``run_dir`` (module notes).
+
+    Returns the summary dict (also ``run_dir/summary.json``)."""
+    config = config.check()
+    run = _start_latent_run(config, data, Path(run_dir).expanduser(), resume)
+    state = run.state
+    run.log = RunLog(run.run_dir)
+    run.log.json("config.json", {**(config_extra or {}), "latent": config.to_dict(), "model": run.model.config,
+                                 "data": {"source": data.source, "images": len(data), "train": len(run.train_idx),
+                                          "val": len(run.val_idx)}})
+    run.model.train()
+    started = time.perf_counter()
+    try:
+        while state["epoch"] < config.epochs:
+            batches = epoch_batches(len(run.train_idx), config.batch_size, config.seed, state["epoch"])
+            pretraining, t0 = state["epoch"] < pretrain_epochs(config), time.perf_counter()
+            if _latent_steps(run, batches, pretraining, max_steps, progress):
+                if state["batch"] < len(batches):
+                    run.save()
+                    break
+            _end_latent_epoch(run, len(batches), pretraining, time.perf_counter() - t0, progress)
+            if max_steps is not None and state["step"] >= max_steps:
+                break
+    finally:
+        run.log.close()
+    summary = {"run_dir": str(run.run_dir), "finished": state["epoch"] >= config.epochs, "epochs": state["epoch"],
+               "steps": state["step"], "best": {"metric": "val_total" if len(run.val_idx) else "train_total",
                                                 "value": state["best"], "epoch": state["best_epoch"]},
                "history": state["history"], "wall_seconds": time.perf_counter() - started,
-               "config": config.to_dict(), "model": model.config}
-    write_json_atomic(run_dir / "summary.json", summary)
+               "config": config.to_dict(), "model": run.model.config}
+    write_json_atomic(run.run_dir / "summary.json", summary)
     return summary
 
 

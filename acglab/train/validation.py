@@ -98,7 +98,7 @@ def model_selection_metric(row: dict, previous: str | None = None) -> str:
 
 def validate(model, dataset, ctx: Context, batch_size: int, autocast=contextlib.nullcontext,
              channels_last: bool = False, num_workers: int = 0) -> dict[str, float]:
-    """The validation row of ``dataset`` (a :class:`~acglab.train.data.FaceDataset` in eval mode)."""
+    """The validation row of ``dataset`` (a :class:`~acglab.data.tensors.FaceDataset` in eval mode)."""
     n = len(dataset)
     shard = score_shard(model, dataset, list(range(ctx.rank, n, ctx.world_size)), ctx.device, batch_size,
                         autocast, channels_last, num_workers)

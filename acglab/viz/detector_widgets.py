@@ -21,9 +21,11 @@ import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
+from acglab.topology.embedding import pca_projection
 from acglab.viz.detector_figures import (CLASS_STYLE, GENERATED_COLOR, PANELS, explanation_tiles,
                                          feature_embedding_figure)
 from acglab.viz.gan_widgets import Explorer
+from acglab.viz.ot_figures import transport_segments
 
 #: largest threshold the slider offers: with codes of RMS norm 1 the facet angles stay below it
 MAX_THRESHOLD = float(np.pi / 2)
@@ -76,23 +78,6 @@ def face_explorer(maps, index: int = 0) -> Explorer:
     return Explorer({"face": slider}, fig, update)
 
 
-def pca_projection(points: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-    """The 2-D PCA map of ``points`` (m, D) (scikit-learn), as a function (k, D) -> (k, 2).
-
-    A linear map keeps interpolation: the image of (1 - w) y_i + w y_j is (1 - w) P(y_i) + w P(y_j),
-    so a generated feature is drawn on the segment between its two parents.
-    """
-    from sklearn.decomposition import PCA
-
-    pca = PCA(n_components=2, random_state=0).fit(np.asarray(points, dtype=np.float64))
-
-    def project(x) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float64).reshape(-1, pca.n_features_in_)
-        return pca.transform(x) if len(x) else np.zeros((0, 2))
-
-    return project
-
-
 def ot_generation_explorer(ot, features, labels, n: int = 300, seed: int = 0, threshold: float | None = None,
                            weight: float | None = None, projection: Callable | None = None,
                            pairs_shown: int = 30) -> Explorer:
@@ -105,13 +90,15 @@ def ot_generation_explorer(ot, features, labels, n: int = 300, seed: int = 0, th
     features, labels : (N, D) bottleneck features of faces and their labels (1 = real, 0 = fake)
     n : draws per update (the same draws for every slider value: generator seeded with ``seed``)
     threshold, weight : initial values (default: the module's options)
-    projection : (k, D) -> (k, 2); default :func:`pca_projection` of the faces and the bank
+    projection : (k, D) -> (k, 2); default :func:`acglab.topology.pca_projection` of the faces and
+        the bank (a linear map keeps interpolation: :math:`(1 - w)\,y_i + w\,y_j` is drawn on the
+        segment between the images of its two parents)
     pairs_shown : how many kept pairs get their segment y_i -- y_j drawn
 
     Traces: 0 real, 1 fake, 2 OT bank (fitted features), 3 generated features, 4 segments.
     The explorer keeps the last draw as ``explorer.generated`` (m, D) and ``explorer.record``.
     """
-    from acglab.models.errors import ModelConfigError
+    from acglab.errors import ModelConfigError
 
     if ot is None:
         raise ModelConfigError("the model has no OT module (arch 'acg-no-ot' or 'backbone'); use an 'acg' model")
@@ -139,9 +126,7 @@ def ot_generation_explorer(ot, features, labels, n: int = 300, seed: int = 0, th
         ex.figure.data[3].x, ex.figure.data[3].y = xy[:, 0], xy[:, 1]
         kept = np.flatnonzero(record.replaced.numpy())[:pairs_shown]
         ends_i, ends_j = bank_xy[record.cells.numpy()[kept]], bank_xy[record.partners.numpy()[kept]]
-        seg_x = np.column_stack([ends_i[:, 0], ends_j[:, 0], np.full(len(kept), np.nan)]).ravel()
-        seg_y = np.column_stack([ends_i[:, 1], ends_j[:, 1], np.full(len(kept), np.nan)]).ravel()
-        ex.figure.data[4].x, ex.figure.data[4].y = seg_x, seg_y
+        ex.figure.data[4].x, ex.figure.data[4].y = transport_segments(ends_i, ends_j)
         has = record.partners.numpy() >= 0
         angles = record.angles.numpy()[has]
         mixed = int(record.replaced.sum())

@@ -97,6 +97,106 @@ def _projected_segments(projection, codes: np.ndarray, pairs: np.ndarray, limit:
     return pieces
 
 
+def _path_controls(pairs: Sequence, steps: int, thresholds: Sequence[float], threshold: float) -> dict:
+    """The pair dropdown, the walking slider and the dihedral-angle threshold slider."""
+    style = {"description_width": "initial"}
+    return {"pair": widgets.Dropdown(options=[(p.label, i) for i, p in enumerate(pairs)], value=0,
+                                     description="faces", style=style, layout=widgets.Layout(width="520px")),
+            "t": widgets.IntSlider(value=steps // 2, min=0, max=steps - 1, step=1, description="step along the path",
+                                   continuous_update=True, style=style, layout=widgets.Layout(width="420px")),
+            "theta": widgets.SelectionSlider(options=[(f"{v:.2f}", float(v)) for v in
+                                                      sorted({*map(float, thresholds), threshold})],
+                                             value=threshold, description="singular above θ =",
+                                             continuous_update=False, style=style,
+                                             layout=widgets.Layout(width="360px"))}
+
+
+def _path_figure(codes_xy: np.ndarray, kinds: Sequence[str], names: dict) -> go.Figure:
+    """The empty traces of :func:`path_explorer` (its docstring lists them in order)."""
+    fig = make_subplots(rows=2, cols=3, specs=[[{"colspan": 2}, None, {}], [{}, {}, {}]],
+                        row_heights=[0.58, 0.42], vertical_spacing=0.12, horizontal_spacing=0.07,
+                        subplot_titles=("decoded faces: straight | spherical | OT-aware",
+                                        "codes (2 principal axes), singular faces in red",
+                                        "distance to the nearest training code", "sharpness (Laplacian variance)",
+                                        "detector P(fake)"))
+    fig.add_scatter(x=codes_xy[:, 0], y=codes_xy[:, 1], mode="markers", name="training codes",
+                    marker=dict(color="rgba(120,120,120,0.35)", size=3), row=1, col=3)
+    fig.add_scatter(x=[], y=[], mode="lines", name="singular faces",
+                    line=dict(color=SINGULAR_COLOUR, width=0.6), opacity=0.35, row=1, col=3)
+    for kind in kinds:
+        c = PATH_COLOURS[kind]
+        fig.add_scatter(x=[], y=[], mode="lines", name=names[kind], line=dict(color=c, width=2.5),
+                        legendgroup=kind, row=1, col=3)
+        fig.add_scatter(x=[], y=[], mode="markers", name=f"{names[kind]}: off the AE-OT segments",
+                        marker=dict(color=SINGULAR_COLOUR, symbol="x", size=6), legendgroup=kind, showlegend=False,
+                        row=1, col=3)
+        fig.add_scatter(x=[], y=[], mode="markers", marker=dict(color=c, size=13, line=dict(color="black", width=1)),
+                        legendgroup=kind, showlegend=False, row=1, col=3)
+    fig.add_trace(go.Image(z=np.zeros((8, 26, 3), dtype=np.uint8)), row=1, col=1)
+    for column in (1, 2, 3):
+        for kind in kinds:
+            fig.add_scatter(x=[], y=[], mode="lines", line=dict(color=PATH_COLOURS[kind]), legendgroup=kind,
+                            showlegend=False, row=2, col=column)
+    for column in (1, 2, 3):
+        fig.add_scatter(x=[0, 0], y=[0, 1], mode="lines", line=dict(color="black", dash="dot", width=1),
+                        showlegend=False, hoverinfo="skip", row=2, col=column)
+    fig.update_xaxes(showticklabels=False, row=1, col=1)
+    fig.update_yaxes(showticklabels=False, row=1, col=1)
+    for column in (1, 2, 3):
+        fig.update_xaxes(title_text="t", range=[0, 1], row=2, col=column)
+    fig.update_layout(height=760, margin=dict(l=40, r=10, t=50, b=40), legend=dict(orientation="h", y=-0.08))
+    return fig
+
+
+def _draw_paths(f: go.Figure, result: dict, i: int, proj2, kinds: Sequence[str]) -> None:
+    """Put the studied paths, step ``i``'s decoded faces and the curves into ``f``'s traces."""
+    n_kinds = len(kinds)
+    image_trace = 2 + 3 * n_kinds
+    curve_start = image_trace + 1
+    frames = []
+    for k, kind in enumerate(kinds):
+        s = result[kind]
+        xy = proj2(s.codes)
+        line, off, now = f.data[2 + 3 * k], f.data[3 + 3 * k], f.data[4 + 3 * k]
+        line.x, line.y = xy[:, 0], xy[:, 1]
+        cross = s.report.crossing
+        off.x, off.y = xy[cross, 0], xy[cross, 1]
+        now.x, now.y = [xy[i, 0]], [xy[i, 1]]
+        frames.append(s.images[i])
+        t = s.t
+        f.data[curve_start + k].x, f.data[curve_start + k].y = t, s.report.distance
+        f.data[curve_start + n_kinds + k].x, f.data[curve_start + n_kinds + k].y = t, s.sharpness
+        scores = s.scores if s.scores is not None else np.full_like(t, np.nan)
+        f.data[curve_start + 2 * n_kinds + k].x, f.data[curve_start + 2 * n_kinds + k].y = t, scores
+    f.data[image_trace].z = image_strip(np.stack(frames))
+    t_now = result[kinds[0]].t[i]
+    tops = [max(float(np.nanmax(result[k].report.distance)) for k in kinds),
+            max(float(np.nanmax(result[k].sharpness)) for k in kinds), 1.0]
+    for column, top in enumerate(tops):
+        marker = f.data[curve_start + 3 * n_kinds + column]
+        marker.x, marker.y = [t_now, t_now], [0, top]
+
+
+def _path_readout(result: dict, i: int, graph, theta: float, kinds: Sequence[str], names: dict) -> str:
+    """Where each path is at step ``i`` (segment, singular face or gap) and the OT route's summary."""
+    parts = []
+    for kind in kinds:
+        s = result[kind]
+        label = {0: "on an AE-OT segment", 1: "next to a singular face", 2: "in a gap"}[int(s.report.kind[i])]
+        text = (f"<span style='color:{PATH_COLOURS[kind]}'><b>{names[kind]}</b></span>: {label}, "
+                f"nearest code {s.report.distance[i]:.2f}, sharpness {s.sharpness[i]:.4f}")
+        if s.scores is not None:
+            text += f", P(fake) {s.scores[i]:.2f}"
+        parts.append(text)
+    route = result["ot"].route
+    if route is not None:
+        parts.append(f"OT route through {len(route.nodes)} training codes, "
+                     f"{route.singular_steps} step(s) across the singular set; "
+                     f"{100 * graph.singular.mean():.0f}% of the neighbouring cells meet on a singular face at "
+                     f"θ = {theta:.2f}")
+    return "<br>".join(parts)
+
+
 def path_explorer(geometry, pairs: Sequence, steps: int = 41, scorer: Callable | None = None,
                   thresholds: Sequence[float] = (0.3, 0.5, 0.7, 0.9, 1.1, 1.3), max_codes: int = 1500,
                   max_singular: int = 400, seed: int = 0) -> Explorer:
@@ -119,54 +219,8 @@ def path_explorer(geometry, pairs: Sequence, steps: int = 41, scorer: Callable |
     proj2 = lambda z: geometry.projection(z)[:, :2]  # noqa: E731  (the first two principal axes)
     rng = np.random.default_rng(seed)
     shown = rng.choice(len(geometry.codes), min(max_codes, len(geometry.codes)), replace=False)
-    codes_xy = proj2(geometry.codes[shown])
-    sliders = {"pair": widgets.Dropdown(options=[(p.label, i) for i, p in enumerate(pairs)], value=0,
-                                        description="faces", style={"description_width": "initial"},
-                                        layout=widgets.Layout(width="520px")),
-               "t": widgets.IntSlider(value=steps // 2, min=0, max=steps - 1, step=1, description="step along the path",
-                                      continuous_update=True, style={"description_width": "initial"},
-                                      layout=widgets.Layout(width="420px")),
-               "theta": widgets.SelectionSlider(options=[(f"{v:.2f}", float(v)) for v in
-                                                         sorted({*map(float, thresholds), geometry.threshold})],
-                                                value=geometry.threshold, description="singular above θ =",
-                                                continuous_update=False, style={"description_width": "initial"},
-                                                layout=widgets.Layout(width="360px"))}
-    fig = make_subplots(rows=2, cols=3, specs=[[{"colspan": 2}, None, {}], [{}, {}, {}]],
-                        row_heights=[0.58, 0.42], vertical_spacing=0.12, horizontal_spacing=0.07,
-                        subplot_titles=("decoded faces: straight | spherical | OT-aware",
-                                        "codes (2 principal axes), singular faces in red",
-                                        "distance to the nearest training code", "sharpness (Laplacian variance)",
-                                        "detector P(fake)"))
-    fig.add_scatter(x=codes_xy[:, 0], y=codes_xy[:, 1], mode="markers", name="training codes",
-                    marker=dict(color="rgba(120,120,120,0.35)", size=3), row=1, col=3)
-    fig.add_scatter(x=[], y=[], mode="lines", name="singular faces",
-                    line=dict(color=SINGULAR_COLOUR, width=0.6), opacity=0.35, row=1, col=3)
-    for kind in PATH_KINDS:
-        c = PATH_COLOURS[kind]
-        fig.add_scatter(x=[], y=[], mode="lines", name=PATH_NAMES[kind], line=dict(color=c, width=2.5),
-                        legendgroup=kind, row=1, col=3)
-        fig.add_scatter(x=[], y=[], mode="markers", name=f"{PATH_NAMES[kind]}: off the AE-OT segments",
-                        marker=dict(color=SINGULAR_COLOUR, symbol="x", size=6), legendgroup=kind, showlegend=False,
-                        row=1, col=3)
-        fig.add_scatter(x=[], y=[], mode="markers", marker=dict(color=c, size=13, line=dict(color="black", width=1)),
-                        legendgroup=kind, showlegend=False, row=1, col=3)
-    fig.add_trace(go.Image(z=np.zeros((8, 26, 3), dtype=np.uint8)), row=1, col=1)
-    for column in (1, 2, 3):
-        for kind in PATH_KINDS:
-            fig.add_scatter(x=[], y=[], mode="lines", line=dict(color=PATH_COLOURS[kind]), legendgroup=kind,
-                            showlegend=False, row=2, col=column)
-    for column in (1, 2, 3):
-        fig.add_scatter(x=[0, 0], y=[0, 1], mode="lines", line=dict(color="black", dash="dot", width=1),
-                        showlegend=False, hoverinfo="skip", row=2, col=column)
-    fig.update_xaxes(showticklabels=False, row=1, col=1)
-    fig.update_yaxes(showticklabels=False, row=1, col=1)
-    for column in (1, 2, 3):
-        fig.update_xaxes(title_text="t", range=[0, 1], row=2, col=column)
-    fig.update_layout(height=760, margin=dict(l=40, r=10, t=50, b=40), legend=dict(orientation="h", y=-0.08))
-    n_kinds = len(PATH_KINDS)
-    image_trace = 2 + 3 * n_kinds
-    curve_start = image_trace + 1
-    marker_start = curve_start + 3 * n_kinds
+    sliders = _path_controls(pairs, steps, thresholds, geometry.threshold)
+    fig = _path_figure(proj2(geometry.codes[shown]), PATH_KINDS, PATH_NAMES)
     cache: dict[tuple, dict] = {}
     graphs: dict[float, object] = {}
 
@@ -183,48 +237,11 @@ def path_explorer(geometry, pairs: Sequence, steps: int = 41, scorer: Callable |
 
     def update(explorer: Explorer, values: dict) -> None:
         theta = float(values["theta"])
-        result = studies(values["pair"], theta)
-        g = at(theta)
-        sing_now = _projected_segments(proj2, g.codes, g.pairs[g.singular], max_singular, seed)
-        explorer.figure.data[1].x, explorer.figure.data[1].y = sing_now[:, 0], sing_now[:, 1]
-        i = int(values["t"])
-        f = explorer.figure
-        frames = []
-        for k, kind in enumerate(PATH_KINDS):
-            s = result[kind]
-            xy = proj2(s.codes)
-            line, off, now = f.data[2 + 3 * k], f.data[3 + 3 * k], f.data[4 + 3 * k]
-            line.x, line.y = xy[:, 0], xy[:, 1]
-            cross = s.report.crossing
-            off.x, off.y = xy[cross, 0], xy[cross, 1]
-            now.x, now.y = [xy[i, 0]], [xy[i, 1]]
-            frames.append(s.images[i])
-            t = s.t
-            f.data[curve_start + k].x, f.data[curve_start + k].y = t, s.report.distance
-            f.data[curve_start + n_kinds + k].x, f.data[curve_start + n_kinds + k].y = t, s.sharpness
-            scores = s.scores if s.scores is not None else np.full_like(t, np.nan)
-            f.data[curve_start + 2 * n_kinds + k].x, f.data[curve_start + 2 * n_kinds + k].y = t, scores
-        f.data[image_trace].z = image_strip(np.stack(frames))
-        t_now = result[PATH_KINDS[0]].t[i]
-        tops = [max(float(np.nanmax(result[k].report.distance)) for k in PATH_KINDS),
-                max(float(np.nanmax(result[k].sharpness)) for k in PATH_KINDS), 1.0]
-        for column, top in enumerate(tops):
-            f.data[marker_start + column].x, f.data[marker_start + column].y = [t_now, t_now], [0, top]
-        parts = []
-        for kind in PATH_KINDS:
-            s = result[kind]
-            label = {0: "on an AE-OT segment", 1: "next to a singular face", 2: "in a gap"}[int(s.report.kind[i])]
-            text = (f"<span style='color:{PATH_COLOURS[kind]}'><b>{PATH_NAMES[kind]}</b></span>: {label}, "
-                    f"nearest code {s.report.distance[i]:.2f}, sharpness {s.sharpness[i]:.4f}")
-            if s.scores is not None:
-                text += f", P(fake) {s.scores[i]:.2f}"
-            parts.append(text)
-        route = result["ot"].route
-        if route is not None:
-            parts.append(f"OT route through {len(route.nodes)} training codes, "
-                         f"{route.singular_steps} step(s) across the singular set; "
-                         f"{100 * g.singular.mean():.0f}% of the neighbouring cells meet on a singular face at θ = {theta:.2f}")
-        explorer.readout.value = "<br>".join(parts)
+        result, g, i = studies(values["pair"], theta), at(theta), int(values["t"])
+        singular = _projected_segments(proj2, g.codes, g.pairs[g.singular], max_singular, seed)
+        explorer.figure.data[1].x, explorer.figure.data[1].y = singular[:, 0], singular[:, 1]
+        _draw_paths(explorer.figure, result, i, proj2, PATH_KINDS)
+        explorer.readout.value = _path_readout(result, i, g, theta, PATH_KINDS, PATH_NAMES)
 
     return Explorer(sliders, fig, update)
 

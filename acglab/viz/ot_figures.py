@@ -5,16 +5,16 @@ choice), the target :math:`\nu = \sum_i \nu_i \delta_{y_i}`. With heights :math:
 potential is :math:`F(x) = \max_i \langle x, y_i\rangle + h_i` (thesis eq. 1.7); its power cells
 :math:`W_i(h)` are drawn here by rasterising the argmax on a grid of pixel centres.
 
-* grids and cells: :func:`pixel_centres`, :func:`cell_map`, :func:`raster_cell_masses`,
-  :func:`compact_cell_indices`, :func:`cell_colorscale`, :func:`cell_colours`, :func:`cell_heatmap`,
-  :func:`transport_segments`;
-* the optimisation: :class:`HeightRecorder` (a ``callback`` for :meth:`SemiDiscreteOT.fit`);
-* one dimension: :func:`brenier_potential_1d`, :func:`legendre_transform_1d`;
-* discrete OT for comparison: :func:`discrete_ot_plan`, :func:`split_sources`;
+* drawing cells: :func:`compact_cell_indices`, :func:`cell_colorscale`, :func:`cell_colours`,
+  :func:`cell_heatmap`, :func:`transport_segments`;
 * static figures: :func:`power_diagram_figure`, :func:`brenier_surface_figure`,
   :func:`plan_comparison_figure`, :func:`kantorovich_plan_figure`.
 
-The sliders built on these live in :mod:`acglab.viz.ot_widgets`.
+The numbers come from :mod:`acglab.ot`: the raster of the cells and its masses
+(:mod:`acglab.ot.raster`), the 1-D potential and its Legendre dual (:mod:`acglab.ot.potential_1d`),
+exact discrete OT (:mod:`acglab.ot.discrete`) and the record of a fit
+(:class:`acglab.ot.HeightRecorder`). The sliders built on these figures live in
+:mod:`acglab.viz.ot_widgets`.
 """
 from __future__ import annotations
 
@@ -24,73 +24,18 @@ import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
+from acglab.ot.discrete import discrete_ot_plan, split_sources
 from acglab.ot.power import assign, brenier_potential
+from acglab.ot.raster import SQUARE, as_heights, cell_map, pixel_centres, planar_targets, raster_cell_masses
 from acglab.ot.targets import OTInputError
 
-SQUARE = (-0.5, 0.5)
 TARGET_COLOR = "black"
 ARROW_COLOR = "rgba(40, 40, 40, 0.75)"
 _PALETTE = (pcolors.qualitative.Light24 + pcolors.qualitative.Dark24 + pcolors.qualitative.Alphabet
             + pcolors.qualitative.Pastel + pcolors.qualitative.Set3)
 
 
-# ---------------------------------------------------------------------------- grids and cells
-def pixel_centres(resolution: int, low: float = SQUARE[0], high: float = SQUARE[1]
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Centres of a ``resolution`` x ``resolution`` grid of square pixels covering ``[low, high]^2``.
-
-    Returns ``axis`` (R,), the pixel centres ``low + (k + 1/2)(high - low)/R`` along one side, and
-    ``points`` (R*R, 2) in row-major order: row ``j`` holds ``(axis[i], axis[j])`` for
-    ``i = 0..R-1``, so ``values.reshape(R, R)[j, i]`` belongs to ``x = axis[i], y = axis[j]`` (the
-    layout of a plotly heatmap's ``z``).
-    """
-    if int(resolution) < 1:
-        raise OTInputError(f"resolution must be a positive number of pixels, got {resolution}")
-    if not high > low:
-        raise OTInputError(f"need low < high, got [{low}, {high}]")
-    r = int(resolution)
-    axis = low + (np.arange(r) + 0.5) * (high - low) / r
-    xx, yy = np.meshgrid(axis, axis, indexing="xy")
-    return axis, np.column_stack([xx.ravel(), yy.ravel()])
-
-
-def planar_targets(targets) -> np.ndarray:
-    """Targets as a float64 (N, 2) array; anything else raises :class:`OTInputError`."""
-    y = np.asarray(targets, dtype=np.float64)
-    if y.ndim != 2 or y.shape[1] != 2:
-        raise OTInputError(f"these figures draw 2-D targets (N, 2), got shape {y.shape}")
-    return y
-
-
-def _heights(heights, n: int) -> np.ndarray:
-    h = np.asarray(heights, dtype=np.float64).reshape(-1)
-    if h.shape != (n,):
-        raise OTInputError(f"heights must have shape ({n},), got {h.shape}")
-    return h
-
-
-def cell_map(targets, heights, resolution: int = 300, low: float = SQUARE[0], high: float = SQUARE[1]
-             ) -> np.ndarray:
-    r"""The power diagram rasterised: for every pixel centre :math:`x`, the index of its cell,
-    :math:`\arg\max_i \langle x, y_i\rangle + h_i` (the piece of thesis eq. 1.7 that is largest).
-
-    targets: (N, 2); heights: (N,). Returns (R, R) int64 laid out as :func:`pixel_centres`.
-    """
-    y = planar_targets(targets)
-    h = _heights(heights, y.shape[0])
-    _, points = pixel_centres(resolution, low, high)
-    cells = assign(torch.as_tensor(points, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32),
-                   torch.as_tensor(h, dtype=torch.float32))
-    return cells.numpy().reshape(int(resolution), int(resolution))
-
-
-def raster_cell_masses(cells: np.ndarray, n_targets: int) -> np.ndarray:
-    r"""Midpoint-rule estimate of the cell masses :math:`\mu(W_i)` under the uniform measure on
-    the rasterised square: the fraction of pixels in each cell. cells: (R, R) -> (N,), sums to 1."""
-    cells = np.asarray(cells)
-    return np.bincount(cells.ravel(), minlength=n_targets)[:n_targets] / cells.size
-
-
+# ---------------------------------------------------------------------------- drawing cells
 def compact_cell_indices(cells: np.ndarray, n_targets: int) -> np.ndarray:
     """Cell indices in the smallest unsigned integer type that holds ``n_targets - 1`` (uint8 up to
     256 cells), so a 300 x 300 cell map travels to the browser as 90 kB instead of 720 kB."""
@@ -122,112 +67,6 @@ def transport_segments(x: np.ndarray, tx: np.ndarray) -> tuple[np.ndarray, np.nd
     xs = np.column_stack([x[:, 0], tx[:, 0], gap]).ravel()
     ys = np.column_stack([x[:, 1], tx[:, 1], gap]).ravel()
     return xs, ys
-
-
-# ---------------------------------------------------------------------------- the optimisation
-class HeightRecorder:
-    """A ``callback(solver, record)`` for :meth:`acglab.ot.SemiDiscreteOT.fit` that keeps a copy of
-    the heights and the :class:`~acglab.ot.solver.FitRecord` of every optimisation step.
-
-    ``heights``: (S, N) array, one row per step (normalised to sum zero, as ``solver.heights``);
-    ``records``: the S records; ``steps`` and ``errors`` (the maximum relative cell-mass error on
-    the solver's sample set) as (S,) arrays. Never stops the fit.
-    """
-
-    def __init__(self):
-        self._heights: list[np.ndarray] = []
-        self.records: list = []
-
-    def __call__(self, solver, record) -> bool:
-        self._heights.append(solver.heights.detach().to("cpu", torch.float64).numpy().copy())
-        self.records.append(record)
-        return False
-
-    @property
-    def heights(self) -> np.ndarray:
-        return np.array(self._heights)
-
-    @property
-    def steps(self) -> np.ndarray:
-        return np.array([r.step for r in self.records], dtype=int)
-
-    @property
-    def errors(self) -> np.ndarray:
-        return np.array([r.max_rel_error for r in self.records])
-
-    def __len__(self) -> int:
-        return len(self.records)
-
-
-# ---------------------------------------------------------------------------- one dimension
-def brenier_potential_1d(x, y, h) -> tuple[np.ndarray, np.ndarray]:
-    r"""The 1-D Brenier potential :math:`F(x) = \max_i x\,y_i + h_i` (thesis eq. 1.7 with d = 1)
-    and the index of the maximising piece (the power cell) at each x.
-
-    x: (M,), y: (N,), h: (N,) -> (F (M,), cells (M,) int).
-    """
-    x = np.asarray(x, dtype=np.float64).reshape(-1)
-    y = np.asarray(y, dtype=np.float64).reshape(-1)
-    h = _heights(h, y.shape[0])
-    scores = np.multiply.outer(x, y) + h
-    cells = scores.argmax(axis=1)
-    return scores[np.arange(len(x)), cells], cells
-
-
-def legendre_transform_1d(x, f, p) -> np.ndarray:
-    r"""Discrete Legendre–Fenchel transform :math:`f^*(p) = \max_k\, p\,x_k - f(x_k)` of a function
-    sampled at the points x (a grid).
-
-    x: (K,), f: (K,) values, p: (P,) slopes -> (P,). For convex f and a grid that contains the
-    maximiser of :math:`p x - f(x)` this is the exact transform; otherwise it is a lower bound
-    within :math:`\max |p - f'|` times the grid spacing. Of the Brenier potential
-    :math:`F = \max_i x y_i + h_i` it gives, for p between the smallest and largest :math:`y_i`,
-    the lower convex envelope of the points :math:`(y_i, -h_i)`: the dual potential.
-    """
-    x = np.asarray(x, dtype=np.float64).reshape(-1)
-    f = np.asarray(f, dtype=np.float64).reshape(-1)
-    if x.shape != f.shape or x.size == 0:
-        raise OTInputError(f"x and f must be non-empty and of equal length, got {x.shape} and {f.shape}")
-    p = np.asarray(p, dtype=np.float64).reshape(-1)
-    out = np.empty(p.shape)
-    step = max(1, 2**22 // max(1, x.size))
-    for s in range(0, p.size, step):
-        out[s:s + step] = (np.multiply.outer(p[s:s + step], x) - f).max(axis=1)
-    return out
-
-
-# ---------------------------------------------------------------------------- discrete OT
-def discrete_ot_plan(x, a, y, b) -> tuple[np.ndarray, float]:
-    r"""Exact discrete (Kantorovich) OT between :math:`\sum_k a_k \delta_{x_k}` and
-    :math:`\sum_i b_i \delta_{y_i}` for the cost :math:`c(x, y) = |x - y|^2 / 2` (thesis eq. B.4
-    as a linear programme), solved by POT's network simplex ``ot.emd``.
-
-    x: (M, d), a: (M,), y: (N, d), b: (N,), each weight vector summing to 1. Returns the plan
-    (M, N) and its cost :math:`\sum_{k,i} P_{ki}\, c(x_k, y_i)`.
-    """
-    import ot
-
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1]:
-        raise OTInputError(f"need points (M, d) and (N, d) of one dimension, got {x.shape} and {y.shape}")
-    if a.shape != (len(x),) or b.shape != (len(y),):
-        raise OTInputError(f"weights must have shapes ({len(x)},) and ({len(y)},), got {a.shape} and {b.shape}")
-    if abs(a.sum() - b.sum()) > 1e-9 or (a < 0).any() or (b < 0).any():
-        raise OTInputError("weights must be non-negative with equal totals (normalise both to 1)")
-    cost = ot.dist(x, y) / 2  # squared Euclidean / 2
-    plan = ot.emd(a, b, cost)
-    return plan, float((plan * cost).sum())
-
-
-def split_sources(plan: np.ndarray, rtol: float = 1e-9) -> np.ndarray:
-    """Indices of the source points whose mass the plan splits between two or more targets
-    (entries below ``rtol`` times the row's mass count as zero). plan: (M, N) -> (S,) int."""
-    plan = np.asarray(plan, dtype=np.float64)
-    row = plan.sum(axis=1, keepdims=True)
-    return np.flatnonzero((plan > rtol * row).sum(axis=1) > 1)
 
 
 # ---------------------------------------------------------------------------- static figures
@@ -269,7 +108,7 @@ def brenier_surface_figure(targets, heights, resolution: int = 80) -> go.Figure:
     3-D surface over the square, each flat facet coloured by its cell. Every facet is a piece of
     a plane with gradient :math:`y_i`, so :math:`\nabla F = T`, the transport map (Brenier)."""
     y = planar_targets(targets)
-    h = _heights(heights, y.shape[0])
+    h = as_heights(heights, y.shape[0])
     axis, points = pixel_centres(resolution)
     pts = torch.as_tensor(points, dtype=torch.float32)
     yt, ht = torch.as_tensor(y, dtype=torch.float32), torch.as_tensor(h, dtype=torch.float32)

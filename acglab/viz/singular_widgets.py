@@ -22,8 +22,11 @@ Explorers (each an :class:`acglab.viz.gan_widgets.Explorer`: ``.sliders``, ``.fi
   images, with the histogram of dihedral angles of neighbouring cells.
 
 Static figures: :func:`digit_grid_figure`, :func:`component_gap_figure`,
-:func:`embedding_with_generated_figure`. Measures used by the readouts:
-:func:`support_radius`, :func:`off_support_fraction`, :func:`same_label_fraction`.
+:func:`embedding_with_generated_figure`. The numbers come from :mod:`acglab.ot`: the raster of the
+cells and its faces (:mod:`acglab.ot.raster`), their angles and the map along a probe
+(:mod:`acglab.ot.neighbours`), and the mode-mixing measures :func:`acglab.ot.support_radius`,
+:func:`acglab.ot.off_support_fraction` and :func:`acglab.ot.same_label_fraction`
+(:mod:`acglab.ot.support`); this module only draws them.
 """
 from __future__ import annotations
 
@@ -36,14 +39,15 @@ import plotly.colors as pcolors
 import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
-from scipy.spatial import cKDTree
 
 from acglab.ot.generate import (DEFAULT_TOPK, DEFAULT_WEIGHT, gaussian_generate, interpolate, naive_pairs_generate,
                                 ot_generate)
-from acglab.ot.singular import DEFAULT_ANGLE_THRESHOLD, dihedral_angles, singular_pairs
-from acglab.ot.sources import source_sample
+from acglab.ot.neighbours import neighbour_face_angles, probe_segment, raster_face_angles, transport_along_segment
+from acglab.ot.raster import pixel_centres, raster_faces
+from acglab.ot.singular import DEFAULT_ANGLE_THRESHOLD
+from acglab.ot.support import off_support, same_label_fraction, support_radius
 from acglab.ot.targets import OTInputError
-from acglab.topology import embedding_figure
+from acglab.topology import embedding_figure, merge_heights
 from acglab.viz.gan_widgets import Explorer
 
 LABEL_COLORS = pcolors.qualitative.Plotly  # 10 colours, one per digit
@@ -56,66 +60,6 @@ SOURCE_REACH = {"cube": 0.5, "gaussian": 3.0}
 ANGLE_RANGE = (0.0, 2.0)
 #: value of the pixels between tiled images (drawn light blue, below the grey levels 0..1)
 GAP_VALUE = -0.1 / 0.9
-
-
-# ---------------------------------------------------------------------------- measures
-def _points(x, what: str) -> np.ndarray:
-    arr = np.asarray(x.detach().cpu() if torch.is_tensor(x) else x, dtype=np.float64)
-    if arr.ndim != 2 or arr.shape[0] < 1:
-        raise OTInputError(f"{what} must be a 2-D array (n, d) with n >= 1, got shape {arr.shape}")
-    if not np.isfinite(arr).all():
-        raise OTInputError(f"{what} contain NaN or inf")
-    return arr
-
-
-def support_radius(targets, factor: float = 2.0) -> float:
-    r"""``factor`` times the median nearest-neighbour distance between targets (N >= 2), the
-    radius within which a sample counts as *on* the data's support: :math:`r = c\,\mathrm{median}_i
-    \min_{j \ne i}\|y_i - y_j\|`."""
-    y = _points(targets, "targets")
-    if y.shape[0] < 2:
-        raise OTInputError("support_radius needs at least 2 targets")
-    if not factor > 0:
-        raise OTInputError(f"factor must be positive, got {factor!r}")
-    distances, _ = cKDTree(y).query(y, k=2)
-    return float(factor * np.median(distances[:, 1]))
-
-
-def off_support_fraction(points, targets, radius: float) -> float:
-    r"""Share of ``points`` (M, d) farther than ``radius`` from every target (N, d):
-    :math:`\frac1M \#\{m : \min_i \|x_m - y_i\| > r\}` (the mode-mixing score)."""
-    x, y = _points(points, "points"), _points(targets, "targets")
-    if x.shape[1] != y.shape[1]:
-        raise OTInputError(f"points have dimension {x.shape[1]} but targets {y.shape[1]}")
-    if not radius > 0:
-        raise OTInputError(f"radius must be positive, got {radius!r}")
-    return float(np.mean(cKDTree(y).query(x)[0] > radius))
-
-
-def same_label_fraction(pairs, labels) -> float:
-    """Share of index pairs (P, 2) whose two targets carry the same label (labels (N,))."""
-    p = np.asarray(pairs.cpu() if torch.is_tensor(pairs) else pairs, dtype=np.int64).reshape(-1, 2)
-    lab = np.asarray(labels)
-    return float(np.mean(lab[p[:, 0]] == lab[p[:, 1]])) if len(p) else math.nan
-
-
-def neighbour_face_angles(sdot, labels, n_samples: int = 20000, seed: int = 0
-                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Faces between neighbouring cells, their dihedral angles and whether they join two
-    targets of the same label.
-
-    The faces are the pairs of best and second-best cells of ``n_samples`` fresh source samples
-    (:func:`acglab.ot.singular.singular_pairs`). Returns ``pairs`` (P, 2), ``angles`` (P,) in
-    radians and ``same`` (P,) bool, with labels (N,) one per target.
-    """
-    lab = np.asarray(labels)
-    if lab.shape != (sdot.n_targets,):
-        raise OTInputError(f"labels must have shape ({sdot.n_targets},), got {lab.shape}")
-    x = source_sample(sdot.source, int(n_samples), sdot.dim, seed=seed, device=sdot.device)
-    pairs, _ = singular_pairs(x, sdot.targets, sdot.heights)
-    angles = dihedral_angles(sdot.targets, pairs[:, 0], pairs[:, 1]).cpu().numpy()
-    pairs = pairs.cpu().numpy()
-    return pairs, angles, lab[pairs[:, 0]] == lab[pairs[:, 1]]
 
 
 # ---------------------------------------------------------------------------- small pieces
@@ -153,87 +97,20 @@ def _planar(sdot) -> np.ndarray:
     return sdot.targets.cpu().numpy().astype(np.float64)
 
 
-def source_grid(reach: float, resolution: int) -> tuple[np.ndarray, np.ndarray]:
-    """Pixel centres of a ``resolution``-square grid on ``[-reach, reach]^2``: ``axis`` (R,) and
-    ``points`` (R*R, 2), row ``j`` of the raster holding ``(axis[i], axis[j])``."""
-    if int(resolution) < 2:
-        raise OTInputError(f"resolution must be at least 2 pixels, got {resolution!r}")
-    axis = -reach + (np.arange(int(resolution)) + 0.5) * (2 * reach / int(resolution))
-    xx, yy = np.meshgrid(axis, axis, indexing="xy")
-    return axis, np.column_stack([xx.ravel(), yy.ravel()])
-
-
-def raster_faces(axis: np.ndarray, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Faces of a rasterised power diagram: every two side-by-side pixels in different cells.
-
-    ``axis`` (R,) pixel centres along one side, ``cells`` (R, R) the cell of each pixel
-    (``cells[j, i]`` at ``x = axis[i], y = axis[j]``). Returns the midpoints (F, 2) of those
-    pixel pairs and their cells (F, 2) (left or lower pixel first).
-    """
-    mid = 0.5 * (axis[:-1] + axis[1:])
-    right = np.nonzero(cells[:, :-1] != cells[:, 1:])  # (row j, column i): pixel (i, j) and (i + 1, j)
-    up = np.nonzero(cells[:-1, :] != cells[1:, :])  # pixel (i, j) and (i, j + 1)
-    xy = np.concatenate([np.column_stack([mid[right[1]], axis[right[0]]]),
-                         np.column_stack([axis[up[1]], mid[up[0]]])])
-    pairs = np.concatenate([np.column_stack([cells[right], cells[right[0], right[1] + 1]]),
-                            np.column_stack([cells[up], cells[up[0] + 1, up[1]]])])
-    return xy.reshape(-1, 2), pairs.reshape(-1, 2).astype(np.int64)
-
-
-def probe_segment(cells_label: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A default probe: from the centroid of the source region of the first label to that of
-    the second (the whole width of the source when there is one label)."""
-    found = np.unique(cells_label)
-    if len(found) < 2:
-        reach = float(np.abs(points).max())
-        return np.array([-0.9 * reach, 0.1 * reach]), np.array([0.9 * reach, -0.1 * reach])
-    return points[cells_label == found[0]].mean(0), points[cells_label == found[1]].mean(0)
-
-
 # ---------------------------------------------------------------------------- the singular set
-def singular_set_explorer(sdot, labels=None, threshold: float = DEFAULT_ANGLE_THRESHOLD, resolution: int = 160,
-                          probe: tuple | None = None, n_probe: int = 300) -> Explorer:
-    r"""The power diagram of a fitted 2-D solver with its singular faces, and the map on a probe.
-
-    Left: the source, each pixel coloured by the label of the target owning its cell (labels
-    (N,), e.g. mixture components; one colour when ``None``); the faces between cells as grey
-    (regular, :math:`\theta_{ij} \le \theta`) or red (singular) dots; the probe segment and the
-    point :math:`x(t)` on it. Right: the targets, the path of :math:`T` along the probe (a jump is
-    a long stroke) and :math:`T(x(t))`. Faces are found on a ``resolution``-square raster of the
-    source (:func:`raster_faces`).
-
-    Sliders: ``threshold`` (θ) and ``probe`` (t in [0, 1]). ``probe``: two source points
-    (start, end); by default from the source region of the first label to that of the second.
-    Traces: 0 cells, 1 regular faces, 2 singular faces, 3 probe segment, 4 x(t), 5 targets,
-    6 T along the probe, 7 T(x(t)).
-    """
-    y = _planar(sdot)
-    lab = _label_array(labels, y.shape[0])
-    reach = SOURCE_REACH[sdot.source]
-    axis, grid = source_grid(reach, resolution)
-    best = sdot.assign(grid).cpu().numpy()
-    face_xy, face_cells = raster_faces(axis, best.reshape(len(axis), len(axis)))
-    face_angle = (dihedral_angles(sdot.targets, torch.as_tensor(face_cells[:, 0]), torch.as_tensor(face_cells[:, 1]))
-                  .cpu().numpy() if len(face_cells) else np.zeros(0))
-    face_pairs, first = np.unique(np.sort(face_cells, axis=1), axis=0, return_index=True)
-    pair_angle = face_angle[first]
-    if probe is None:
-        start, end = probe_segment(lab[best], grid)
-    else:
-        start, end = (np.asarray(p, dtype=np.float64) for p in probe)
-    t = np.linspace(0.0, 1.0, int(n_probe))
-    path_x = start + t[:, None] * (end - start)
-    path_cell = sdot.assign(path_x).cpu().numpy()
-    path_y = y[path_cell]
-    jumps = np.linalg.norm(np.diff(path_y, axis=0), axis=1)
-
+def _singular_set_figure(axis: np.ndarray, cell_labels: np.ndarray, y: np.ndarray, lab: np.ndarray, probe: tuple,
+                         path_y: np.ndarray, reach: float) -> go.Figure:
+    """The figure of :func:`singular_set_explorer` before its first update (traces listed there):
+    ``cell_labels`` (R, R) the label of each pixel's cell, ``probe`` (start, end), ``path_y`` the
+    image of the probe."""
+    start, end = probe
     n_labels = int(lab.max()) + 1
     colors = _label_colors(np.arange(n_labels))
     scale = ([[k / (n_labels - 1), c] for k, c in enumerate(colors)] if n_labels > 1
              else [[0, colors[0]], [1, colors[0]]])
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.08,
                         subplot_titles=("source: power cells and their faces", "targets: x(t) ↦ T(x(t))"))
-    fig.add_trace(go.Heatmap(x=axis, y=axis, z=lab[best].reshape(len(axis), len(axis)), zmin=0,
+    fig.add_trace(go.Heatmap(x=axis, y=axis, z=cell_labels, zmin=0,
                              zmax=max(n_labels - 1, 1), colorscale=scale, opacity=0.3, showscale=False,
                              hoverinfo="skip", name="cells"), row=1, col=1)
     fig.add_scatter(x=[], y=[], mode="markers", name="regular face", marker=dict(color=REGULAR_COLOR, size=2),
@@ -254,13 +131,46 @@ def singular_set_explorer(sdot, labels=None, threshold: float = DEFAULT_ANGLE_TH
     fig.update_yaxes(range=[-reach, reach], scaleanchor="x", row=1, col=1)
     fig.update_yaxes(scaleanchor="x2", row=1, col=2)
     fig.update_layout(height=480, margin=dict(l=40, r=20, t=60, b=40), legend=dict(orientation="h", y=-0.12))
+    return fig
+
+
+def singular_set_explorer(sdot, labels=None, threshold: float = DEFAULT_ANGLE_THRESHOLD, resolution: int = 160,
+                          probe: tuple | None = None, n_probe: int = 300) -> Explorer:
+    r"""The power diagram of a fitted 2-D solver with its singular faces, and the map on a probe.
+
+    Left: the source, each pixel coloured by the label of the target owning its cell (labels
+    (N,), e.g. mixture components; one colour when ``None``); the faces between cells as grey
+    (regular, :math:`\theta_{ij} \le \theta`) or red (singular) dots; the probe segment and the
+    point :math:`x(t)` on it. Right: the targets, the path of :math:`T` along the probe (a jump is
+    a long stroke) and :math:`T(x(t))`. Faces are found on a ``resolution``-square raster of the
+    source (:func:`acglab.ot.raster_faces`, :func:`acglab.ot.raster_face_angles`), the probe's image
+    by :func:`acglab.ot.transport_along_segment`.
+
+    Sliders: ``threshold`` (θ) and ``probe`` (t in [0, 1]). ``probe``: two source points
+    (start, end); by default from the source region of the first label to that of the second.
+    Traces: 0 cells, 1 regular faces, 2 singular faces, 3 probe segment, 4 x(t), 5 targets,
+    6 T along the probe, 7 T(x(t)).
+    """
+    y = _planar(sdot)
+    lab = _label_array(labels, y.shape[0])
+    reach = SOURCE_REACH[sdot.source]
+    axis, grid = pixel_centres(resolution, -reach, reach)
+    best = sdot.assign(grid).cpu().numpy()
+    face_xy, face_cells = raster_faces(axis, best.reshape(len(axis), len(axis)))
+    face_angle, face_pairs, pair_angle = raster_face_angles(sdot.targets, face_cells)
+    if probe is None:
+        start, end = probe_segment(lab[best], grid)
+    else:
+        start, end = (np.asarray(p, dtype=np.float64) for p in probe)
+    path_x, path_cell, path_y, jumps = transport_along_segment(sdot, start, end, n_probe)
+    fig = _singular_set_figure(axis, lab[best].reshape(len(axis), len(axis)), y, lab, (start, end), path_y, reach)
 
     def update(ex: Explorer, v: dict) -> None:
         theta = v["threshold"]
         singular = face_angle > theta
         ex.figure.data[1].x, ex.figure.data[1].y = face_xy[~singular, 0], face_xy[~singular, 1]
         ex.figure.data[2].x, ex.figure.data[2].y = face_xy[singular, 0], face_xy[singular, 1]
-        k = min(int(round(v["probe"] * (len(t) - 1))), len(t) - 1)
+        k = min(int(round(v["probe"] * (len(path_x) - 1))), len(path_x) - 1)
         ex.figure.data[4].x, ex.figure.data[4].y = [path_x[k, 0]], [path_x[k, 1]]
         ex.figure.data[7].x, ex.figure.data[7].y = [path_y[k, 0]], [path_y[k, 1]]
         n_singular = int((pair_angle > theta).sum())
@@ -283,16 +193,15 @@ def generation_explorer(sdot, n: int = 400, labels=None, radius: float | None = 
     threshold θ and ``k`` candidates), random pairs interpolated with the same ``w``
     (:func:`~acglab.ot.generate.naive_pairs_generate`), and a Gaussian fitted to the targets
     (:func:`~acglab.ot.generate.gaussian_generate`). Samples farther than ``radius`` (default
-    :func:`support_radius`) from every target are drawn in red; the readout gives each
-    generator's :func:`off_support_fraction` and, with ``labels``, the share of interpolated
-    pairs whose two targets share a label.
+    :func:`acglab.ot.support_radius`) from every target are drawn in red; the readout gives each
+    generator's :func:`acglab.ot.off_support_fraction` and, with ``labels``, the share of
+    interpolated pairs whose two targets share a label (:func:`acglab.ot.same_label_fraction`).
 
     Traces: 0, 2, 4 targets; 1 OT samples, 3 random-pair samples, 5 Gaussian samples.
     """
     y = _planar(sdot)
     lab = None if labels is None else _label_array(labels, y.shape[0])
     r = support_radius(y) if radius is None else float(radius)
-    tree = cKDTree(y)
     gaussian = gaussian_generate(sdot.targets, n, seed=seed).cpu().numpy()
     titles = ("AE-OT (regular faces only)", "random pairs, same w", "Gaussian fitted to the targets")
     fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.05, subplot_titles=titles)
@@ -308,7 +217,7 @@ def generation_explorer(sdot, n: int = 400, labels=None, radius: float | None = 
     fig.update_layout(height=420, margin=dict(l=30, r=20, t=60, b=30), legend=dict(orientation="h", y=-0.12))
 
     def show(ex: Explorer, trace: int, points: np.ndarray) -> float:
-        off = tree.query(points)[0] > r if len(points) else np.zeros(0, dtype=bool)
+        off = off_support(points, y, r)
         ex.figure.data[trace].x, ex.figure.data[trace].y = points[:, 0], points[:, 1]
         ex.figure.data[trace].marker.color = np.where(off, OFF_SUPPORT_COLOR, ON_SUPPORT_COLOR)
         return float(off.mean()) if len(off) else math.nan
@@ -443,13 +352,13 @@ def digit_generation_explorer(sdot, decode: Callable[[np.ndarray], np.ndarray], 
 # ---------------------------------------------------------------------------- topology and embeddings
 def component_gap_figure(h0_bars: dict[str, np.ndarray], title: str = "H0 merge heights") -> go.Figure:
     """The finite :math:`H_0` death times of each point cloud (name -> bars (n, 2)), sorted
-    decreasingly against their rank, on a log scale: a cloud of K well-separated components has
-    K - 1 long merges followed by a drop (the gap read by
-    :func:`acglab.topology.largest_h0_gap`)."""
+    decreasingly (:func:`acglab.topology.merge_heights`) against their rank, on a log scale
+    (zero heights left out): a cloud of K well-separated components has K - 1 long merges
+    followed by a drop (the gap read by :func:`acglab.topology.largest_h0_gap`)."""
     fig = go.Figure()
     for name, bars in h0_bars.items():
-        deaths = np.asarray(bars, dtype=np.float64).reshape(-1, 2)[:, 1]
-        deaths = np.sort(deaths[np.isfinite(deaths) & (deaths > 0)])[::-1]
+        deaths = merge_heights(np.asarray(bars, dtype=np.float64).reshape(-1, 2))
+        deaths = deaths[deaths > 0]
         fig.add_scatter(x=np.arange(1, len(deaths) + 1), y=deaths, mode="lines+markers", name=name,
                         marker=dict(size=4))
     fig.update_layout(title=title, height=380, xaxis=dict(title="rank of the merge (largest first)", type="log"),

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from acglab.data.layouts.media_files import media_folder, scan_category
+from acglab.data.layouts.media_files import category_samples, media_folder
 from acglab.data.samples import FAKE, REAL, Sample, SampleTable
 from acglab.errors import DataLayoutError
 
@@ -103,25 +103,10 @@ def load(root: Path) -> SampleTable:
     samples: list[Sample] = []
     for category, label in CATEGORY_LABELS.items():
         folder = media_folder(base / category)
-        entries = scan_category(folder, _flat_name_parser(category))
-        if not entries:
-            raise DataLayoutError(f"Celeb-DF folder {folder} holds no videos or frames (.mp4, .jpg, .png)")
-        for e in entries:
-            if not e.video:
-                raise DataLayoutError(
-                    f"unexpected file name {e.path}; expected {_EXPECTED[category]}_<k>.jpg in {category}/"
-                )
-            samples.append(
-                Sample(
-                    path=e.path,
-                    label=label,
-                    video=f"{category}/{e.video}",
-                    identities=identities_of(category, e.video),
-                    category=category,
-                    dataset=DATASET,
-                    frame=e.frame,
-                )
-            )
+        samples += category_samples(
+            folder, _flat_name_parser(category), category, label, DATASET, identities_of,
+            empty=f"Celeb-DF folder {folder} holds no videos or frames (.mp4, .jpg, .png)",
+            unnamed=f"unexpected file name {{path}}; expected {_EXPECTED[category]}_<k>.jpg in {category}/")
     return SampleTable(samples)
 
 

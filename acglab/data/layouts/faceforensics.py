@@ -25,7 +25,7 @@ import json
 import re
 from pathlib import Path
 
-from acglab.data.layouts.media_files import MEDIA_FOLDERS, scan_category
+from acglab.data.layouts.media_files import MEDIA_FOLDERS, category_samples
 from acglab.data.samples import FAKE, REAL, Sample, SampleTable
 from acglab.errors import DataLayoutError
 
@@ -121,23 +121,10 @@ def load(root: Path, compression: str | None = None) -> SampleTable:
         media = next((folder / comp / m for m in MEDIA_FOLDERS if (folder / comp / m).is_dir()), None)
         if media is None:
             raise DataLayoutError(f"FaceForensics++ folder {folder / comp} lacks videos/ (or frames/, images/)")
-        entries = scan_category(media, _flat_parser(category))
-        if not entries:
-            raise DataLayoutError(f"FaceForensics++ folder {media} holds no videos or frames")
-        for e in entries:
-            if not e.video:
-                raise DataLayoutError(f"unexpected FaceForensics++ frame name {e.path}; use <video>/<k>.png folders")
-            samples.append(
-                Sample(
-                    path=e.path,
-                    label=label,
-                    video=f"{category}/{e.video}",
-                    identities=identities_of(category, e.video),
-                    category=category,
-                    dataset=DATASET,
-                    frame=e.frame,
-                )
-            )
+        samples += category_samples(
+            media, _flat_parser(category), category, label, DATASET, identities_of,
+            empty=f"FaceForensics++ folder {media} holds no videos or frames",
+            unnamed="unexpected FaceForensics++ frame name {path}; use <video>/<k>.png folders")
     return SampleTable(samples)
 
 

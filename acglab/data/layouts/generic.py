@@ -55,7 +55,7 @@ def load(root: Path) -> SampleTable:
     """All samples of a generic real/fake layout; the dataset name is the folder's name.
 
     A folder with only ``real/`` or only ``fake/`` loads (a one-class evaluation set: ACC is
-    defined, AUC and EER are not); training refuses it (:func:`acglab.train.data.check_training_table`)."""
+    defined, AUC and EER are not); training refuses it (:func:`acglab.train.checks.check_training_table`)."""
     parts = _part_folders(root)
     bases = [(p + "/", root / p) for p in parts] if parts else [("", root)]
     samples: list[Sample] = []

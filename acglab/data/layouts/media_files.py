@@ -19,6 +19,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from acglab.data.samples import Sample
+from acglab.errors import DataLayoutError
+
 VIDEO_EXTENSIONS = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm"})
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip")
@@ -106,3 +109,24 @@ def scan_category(folder: Path, split_flat_name) -> list[MediaEntry]:
     if found:
         return found
     return [MediaEntry(os.path.splitext(f.name)[0], f.path, None) for f in files if is_video(f.name)]
+
+
+def category_samples(folder: Path, split_flat_name, category: str, label: int, dataset: str, identities_of,
+                     empty: str, unnamed: str) -> list[Sample]:
+    """The :class:`Sample` of every video or frame of one category folder (:func:`scan_category`).
+
+    Each gets video id ``"<category>/<video>"`` and identities ``identities_of(category, video)``.
+    :class:`DataLayoutError` with message ``empty`` when the folder holds no media, and with
+    ``unnamed.format(path=...)`` for a flat frame whose name ``split_flat_name`` rejects.
+    """
+    entries = scan_category(folder, split_flat_name)
+    if not entries:
+        raise DataLayoutError(empty)
+    samples = []
+    for e in entries:
+        if not e.video:
+            raise DataLayoutError(unnamed.format(path=e.path))
+        samples.append(Sample(path=e.path, label=label, video=f"{category}/{e.video}",
+                              identities=identities_of(category, e.video), category=category, dataset=dataset,
+                              frame=e.frame))
+    return samples

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from acglab.losses.latent import bernoulli_nll, gmvae_loss, vae_loss
-from acglab.models.errors import ModelConfigError
+from acglab.errors import ModelConfigError
 from acglab.models.latent.nets import ConvDecoder, ConvEncoder
 
 #: the latent models by name

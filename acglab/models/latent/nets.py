@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from acglab.models.errors import ModelConfigError
+from acglab.errors import ModelConfigError
 
 
 def halvings(side: int) -> list[int]:

@@ -1,4 +1,4 @@
-"""The data pipeline of the detector: face images of a :class:`SampleTable` as normalised tensors.
+"""Face images of a :class:`SampleTable` as normalised tensors: the detector's data pipeline.
 
 A training image goes through, in order:
 
@@ -22,9 +22,9 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from acglab.data.images import load_image, resize_square  # noqa: F401  (resize_square: re-exported)
-from acglab.data.samples import FAKE, REAL, SampleTable
-from acglab.errors import AcglabError, DataLayoutError
+from acglab.data.images import load_image, resize_square
+from acglab.data.samples import REAL, SampleTable
+from acglab.errors import AcglabError
 
 
 def random_window(image: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -121,54 +121,11 @@ class FaceDataset(Dataset):
         return normalize(image, self.mean, self.std), int(label), int(index)
 
 
-# --- tables for training ---------------------------------------------------------------------------
-def select_frames(table: SampleTable, frames_per_video: int | None) -> SampleTable:
-    """At most ``frames_per_video`` frames of each video, evenly spaced in frame order
-    (positions ``round(linspace(0, m - 1, k))`` of a video's ``m`` frames); ``None`` keeps all."""
-    if frames_per_video is None:
-        return table
-    by_video: dict[str, list] = {}
-    for s in table:
-        by_video.setdefault(s.video, []).append(s)
-    keep = set()
-    for frames in by_video.values():
-        frames = sorted(frames, key=lambda s: (s.frame if s.frame is not None else -1, s.path))
-        if len(frames) > frames_per_video:
-            positions = np.unique(np.rint(np.linspace(0, len(frames) - 1, frames_per_video)).astype(int))
-            frames = [frames[p] for p in positions]
-        keep.update(id(s) for s in frames)
-    return SampleTable([s for s in table if id(s) in keep])
-
-
-def require_images(table: SampleTable, part: str) -> None:
-    """:class:`DataLayoutError` when ``table`` is empty or lists video files instead of face images."""
-    if len(table) == 0:
-        raise DataLayoutError(f"the {part} part holds no samples; check the dataset folder and the split file")
-    videos = [s for s in table if s.frame is None]
-    if videos:
-        raise DataLayoutError(
-            f"the {part} part lists {len(videos)} video files (e.g. {videos[0].path}); extract face crops "
-            "first with `acglab data extract` and train on the crops"
-        )
-
-
-def check_training_table(table: SampleTable, arch: str, synth_augment: bool = False) -> None:
-    """The training part can train ``arch``; else :class:`DataLayoutError` saying why.
-
-    - at least one real sample unless ``arch == "backbone"``: the reconstruction loss
-      L_r (thesis eq. 2.5) averages over real samples and is undefined without any;
-    - both classes, unless ``synth_augment`` makes fakes from the real faces.
-    """
-    require_images(table, "train")
-    labels = set(table.labels)
-    if REAL not in labels and arch != "backbone":
-        raise DataLayoutError(
-            f"the train part holds no real face, so the reconstruction loss L_r of arch {arch!r} is undefined; "
-            "add real videos to the train part or use --arch backbone"
-        )
-    if labels != {REAL, FAKE} and not (synth_augment and REAL in labels):
-        only = "real" if REAL in labels else "fake"
-        raise DataLayoutError(
-            f"the train part holds only {only} faces; a detector needs both real and fake training faces "
-            "(or --synth-augment to make fakes from real faces)"
-        )
+def evaluation_dataset(model, table: SampleTable) -> FaceDataset:
+    """``table``'s faces as ``model`` sees them at evaluation (no flip, no noise, no synthetic
+    fakes): its input side ``model.config["img_size"]`` and its ``model.normalization``."""
+    config = getattr(model, "config", None)
+    if not isinstance(config, dict) or "img_size" not in config or not hasattr(model, "normalization"):
+        raise AcglabError("the model has no .config['img_size'] or .normalization; build it with "
+                          "acglab.models.build_model or load it with model_from_checkpoint")
+    return FaceDataset(table, img_size=int(config["img_size"]), normalization=model.normalization, train=False)
