@@ -1,10 +1,11 @@
 """The analysis of a face image or a video by a trained detector: what ``acglab analyze``, the
 analysis report and notebook 07's app show.
 
-For an image (a face crop or a photo): the faces are detected (MTCNN) and the largest is
-analysed (the others are counted and their boxes listed); the face is cropped with the Celeb-DF
-framing, scored, and explained (:func:`acglab.explain.explanation.explain_image`: Grad-CAM and
-the autoencoder's residual). The probability is calibrated by the temperature the checkpoint
+For an image (a face crop or a photo): the faces are detected (MTCNN in torch alone,
+:mod:`acglab.faces.mtcnn`) and the largest is analysed (the others are counted and their boxes
+listed); the face is cropped with the Celeb-DF framing, scored, and explained
+(:func:`acglab.explain.explanation.explain_image`: Grad-CAM and the autoencoder's residual).
+The probability is calibrated by the temperature the checkpoint
 keeps from its validation part (:mod:`acglab.metrics.calibration`; checkpoints written before
 calibration existed report the raw probability and say so). Given a reference map
 (:mod:`acglab.app.reference`), the face is placed among reference real and fake faces and
@@ -13,6 +14,14 @@ its position relative to the OT map's singular set is measured.
 For a video: ``frames`` frames evenly spaced over its length are decoded (OpenCV) and analysed
 like images; the video's P(fake) is the mean calibrated P(fake) of the frames with a face, and
 its verdict follows from it.
+
+On the CPU the network runs as its TorchScript export (:mod:`acglab.app.export`), made at
+the first analysis of a checkpoint and kept in the cache folder under the checkpoint's hash:
+later analyses load it instead of
+building the network, which needs timm (and, through it, torchvision), so that an analysis
+from a cold start pays little more than importing torch. The export gives the detector's
+numbers (it is checked against the detector when made); ``Analyzer(..., export=False)``
+analyses with the detector itself.
 
 Every user error (unreadable file, no face, a checkpoint of another kind) raises
 :class:`acglab.errors.AcglabError` with one line.
@@ -73,7 +82,18 @@ def load_detector(path, device="cpu"):
         raise CheckpointError(f"{path} is not a detector checkpoint (it holds {config.get('model') or 'another model'}); "
                               "use one written by `acglab train`")
     model = model_from_checkpoint(checkpoint, map_location="cpu").to(device).eval()
-    state = checkpoint.get("state") or {}
+    return model, detector_card(path, sha256_of(path), config, checkpoint.get("state") or {})
+
+
+#: what a detector card takes from a checkpoint's training state
+CARD_STATE = ("data", "train_config", "epoch", "calibration")
+
+
+def detector_card(path, sha256: str, config: dict, state: dict) -> DetectorCard:
+    """The :class:`DetectorCard` of the checkpoint at ``path`` from its config and training
+    state (:data:`CARD_STATE`); the training data is read from the run's ``config.json`` beside
+    it when the state does not name it."""
+    path = Path(path)
     data = dict(state.get("data") or {})
     run_config = path.parent / "config.json"
     if not data and run_config.is_file():
@@ -84,10 +104,29 @@ def load_detector(path, device="cpu"):
         except (ValueError, OSError):
             data = {}
     name = f"{config.get('arch', '?')} on {config.get('backbone', '?')}, {config.get('img_size', '?')} px"
-    card = DetectorCard(name=name, checkpoint=str(path), sha256=sha256_of(path), config=dict(config),
+    return DetectorCard(name=name, checkpoint=str(path), sha256=sha256, config=dict(config),
                         train_config=dict(state.get("train_config") or {}), data=data,
                         epoch=state.get("epoch"), calibration=state.get("calibration"))
-    return model, card
+
+
+def _on_cpu(device) -> bool:
+    return str(device).split(":")[0] == "cpu"
+
+
+def load_exported(path):
+    """``(exported detector, card)`` of the checkpoint at ``path`` from its cached export
+    (:mod:`acglab.app.export`), or ``(None, None)`` when there is no usable one. Reads the
+    checkpoint's bytes (for its hash) but builds no network."""
+    from acglab.app.export import export_path, load_export
+
+    path = Path(path)
+    if not path.is_file():
+        return None, None
+    sha256 = sha256_of(path)
+    exported = load_export(export_path(path, sha256), sha256)
+    if exported is None:
+        return None, None
+    return exported, detector_card(path, sha256, exported.config, exported.meta.get("card") or {})
 
 
 @dataclass
@@ -176,19 +215,45 @@ class Analyzer:
 
     ``reference``: a :class:`~acglab.app.reference.ReferenceMap`, or ``None`` for no latent
     map; :meth:`with_reference` fits or loads one beside the checkpoint.
+
+    ``export``: on the CPU, analyse with the checkpoint's TorchScript export (made and cached
+    at first use; module notes). ``runner`` is what the analyses run (the export or the
+    detector); ``model`` is the detector itself, built on first access.
     """
 
-    def __init__(self, checkpoint, device="cpu", reference=None):
-        self.model, self.card = load_detector(checkpoint, device)
+    def __init__(self, checkpoint, device="cpu", reference=None, export: bool = True):
         self.device = device
         self.reference = reference
+        self._model = None
+        exporting = export and _on_cpu(device)
+        self.runner, self.card = load_exported(checkpoint) if exporting else (None, None)
+        if self.runner is None:
+            self._model, self.card = load_detector(checkpoint, device)
+            self.runner = self._model
+            exported = self._export() if exporting else None
+            if exported is not None:
+                self.runner = exported
+
+    def _export(self):
+        from acglab.app.export import export_detector, export_path
+
+        card = self.card
+        state = {key: getattr(card, key) for key in CARD_STATE}
+        return export_detector(self._model, export_path(card.checkpoint, card.sha256), card.sha256, state)
+
+    @property
+    def model(self):
+        """The detector (an ``nn.Module`` built from the checkpoint; timm is imported then)."""
+        if self._model is None:
+            self._model, _ = load_detector(self.card.checkpoint, self.device)
+        return self._model
 
     @property
     def temperature(self) -> float | None:
         cal = self.card.calibration
         return float(cal["temperature"]) if cal and cal.get("temperature") else None
 
-    def with_reference(self, data=None, progress: bool = False) -> "Analyzer":
+    def with_reference(self, data=None, progress: bool = False) -> Analyzer:
         """Load the reference map cached beside the checkpoint, or fit it on ``data`` (a dataset
         folder; default: :func:`acglab.data.default.default_data`) and cache it."""
         from acglab.app.reference import build_reference_map, load_or_none, reference_path, reference_table
@@ -226,7 +291,8 @@ class Analyzer:
         faces = sorted(faces, key=lambda f: f.area, reverse=True)
         t = time.perf_counter()
         with torch.enable_grad():
-            expl = explain_image(image, self.model, face_crop=None, device=self.device, what=source, faces=faces[:1])
+            expl = explain_image(image, self.runner, face_crop=None, device=self.device, what=source, faces=faces[:1])
+        expl.gradcam_layer = getattr(self.runner, "gradcam_layer_name", expl.gradcam_layer)
         seconds["score_and_explain"] = time.perf_counter() - t
         t_scale = self.temperature
         p = float(scaled_probability(np.array([expl.logit]), t_scale)[0]) if t_scale else expl.p_fake

@@ -2,7 +2,11 @@
 :mod:`acglab.app.analysis`): verdict with a calibrated probability, Grad-CAM and residual
 heatmaps, the face's place among reference faces and relative to the OT map's singular set;
 JSON with the numbers. Each input is analysed on its own: one that fails is reported in one
-line and the others go on; the exit status is 1 when any failed."""
+line and the others go on; the exit status is 1 when any failed.
+
+On the CPU the first analysis of a checkpoint writes its TorchScript export to the cache folder
+under the checkpoint's SHA-256 (:mod:`acglab.app.export`); later analyses load it and need neither timm
+nor torchvision, so that they start in a few seconds."""
 from __future__ import annotations
 
 import sys
@@ -12,7 +16,9 @@ from pathlib import Path
 def register(sub) -> None:
     p = sub.add_parser("analyze", help="analyse face images or videos: verdict, heatmaps, latent position")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="face crops, photos or video files")
-    p.add_argument("--checkpoint", required=True, metavar="CKPT", help="detector checkpoint written by `acglab train`")
+    p.add_argument("--checkpoint", required=True, metavar="CKPT",
+                   help="detector checkpoint written by `acglab train` (on the CPU its TorchScript export is "
+                        "cached under its SHA-256 in ~/.cache/acglab or $ACGLAB_CACHE)")
     p.add_argument("--json", metavar="OUT.json", help="write the numbers of every analysis here")
     p.add_argument("--report", metavar="OUT.html", help="write a self-contained HTML report (opens offline)")
     p.add_argument("--pdf", metavar="OUT.pdf", help="write the report as PDF too (needs Debian's chromium)")
@@ -39,10 +45,10 @@ def handle_analyze(args) -> int:
     import json
 
     from acglab import __version__
-    from acglab.errors import AcglabError
     from acglab.app.analysis import Analyzer
-    from acglab.fileio import write_text_atomic
     from acglab.devices import resolve_device
+    from acglab.errors import AcglabError
+    from acglab.fileio import write_text_atomic
 
     if args.frames < 1:
         raise AcglabError("--frames must be at least 1")
@@ -69,9 +75,9 @@ def handle_analyze(args) -> int:
         results.append(result)
         print(_line(result))
     if args.json:
-        from datetime import datetime, timezone
+        from datetime import UTC, datetime
 
-        record = {"acglab": __version__, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        record = {"acglab": __version__, "date": datetime.now(UTC).isoformat(timespec="seconds"),
                   "detector": analyzer.card.summary(), "analyses": [r.summary() for r in results], "failed": failed}
         write_text_atomic(args.json, json.dumps(record, indent=1, allow_nan=False, default=float))
     if (args.report or args.pdf) and results:

@@ -2,8 +2,10 @@
 
 MTCNN is a cascade of three small networks (P-Net proposes windows on an image pyramid, R-Net
 refines them, O-Net scores them and places five landmarks). Its weights are part of the
-installed wheel, so detection needs no download. The detector is built once per
-``(device, min_face_size, thresholds)`` on first use and cached.
+installed wheel, so detection needs no download. The cascade runs in torch alone
+(:mod:`acglab.faces.mtcnn`: the boxes of ``facenet_pytorch.MTCNN`` without importing
+torchvision). The detector is built once per ``(device, min_face_size, thresholds)`` on first
+use and cached.
 
 Conventions
 -----------
@@ -18,8 +20,8 @@ Conventions
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -97,7 +99,8 @@ def detector(device: str = "cpu", min_face_size: int = DEFAULT_MIN_FACE_SIZE,
     Raises :class:`AcglabError` for a device name torch does not know or cannot use here.
     """
     import torch
-    from facenet_pytorch import MTCNN
+
+    from acglab.faces.mtcnn import MTCNN
 
     try:
         dev = torch.device(device)
@@ -105,14 +108,7 @@ def detector(device: str = "cpu", min_face_size: int = DEFAULT_MIN_FACE_SIZE,
         raise AcglabError(f"unknown torch device {device!r}; use cpu, cuda or cuda:N") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise AcglabError(f"device {device!r} asked for but no CUDA GPU is available; use --device cpu")
-    model = MTCNN(
-        min_face_size=int(min_face_size),
-        thresholds=list(thresholds),
-        keep_all=True,
-        select_largest=False,
-        device=dev,
-    )
-    return model.eval()
+    return MTCNN(min_face_size=int(min_face_size), thresholds=tuple(thresholds), device=dev)
 
 
 def detect_faces(image, *, device: str = "cpu", min_face_size: int = DEFAULT_MIN_FACE_SIZE,
@@ -140,9 +136,7 @@ def detect_faces(image, *, device: str = "cpu", min_face_size: int = DEFAULT_MIN
     if min(arr.shape[:2]) < max(_MIN_IMAGE_SIDE, int(min_face_size)):
         return []  # no face of at least min_face_size fits (MTCNN's pyramid would be empty)
     model = detector(str(device), int(min_face_size), tuple(float(t) for t in thresholds))
-    boxes, probs, points = model.detect(arr, landmarks=True)
-    if boxes is None:
-        return []
+    boxes, probs, points = model.detect(arr)
     faces = [
         Face(
             box=tuple(float(v) for v in box[:4]),
@@ -150,7 +144,7 @@ def detect_faces(image, *, device: str = "cpu", min_face_size: int = DEFAULT_MIN
             landmarks=np.asarray(pts, dtype=np.float32).reshape(5, 2),
         )
         for box, prob, pts in zip(boxes, probs, points)
-        if prob is not None and float(prob) >= min_score
+        if float(prob) >= min_score
     ]
     faces.sort(key=lambda f: (-f.score, -f.area))
     return faces
