@@ -6,6 +6,7 @@ busy with other work, spinning threads make small training steps on the CPU seve
 slower (``benchmarks/RESULTS.md``, training speed). Set
 ``OMP_WAIT_POLICY=ACTIVE`` yourself to keep OpenMP's default on a dedicated machine.
 """
+
 import os as _os
 
 _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

@@ -1,4 +1,5 @@
 """Which torch device to run on: one resolver for the command line, training, OT and notebooks."""
+
 from __future__ import annotations
 
 from acglab.errors import AcglabError

@@ -6,13 +6,14 @@ the destination folder (same file system), given the mode a plain ``open(path, "
 give it (``0o666`` less the umask), and moved into place with ``os.replace``. On any error,
 ``KeyboardInterrupt`` included, the temporary file is removed and the destination is untouched.
 """
+
 from __future__ import annotations
 
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 
 def readable_mode() -> int:
@@ -46,6 +47,7 @@ def atomic_write(path, write: Callable[[Path], object], make_parents: bool = Tru
 
 def write_text_atomic(path, text: str) -> Path:
     """Write ``text`` (UTF-8, newlines as given) to ``path`` atomically."""
+
     def write(tmp: Path) -> None:
         with open(tmp, "w", encoding="utf-8", newline="") as f:
             f.write(text)

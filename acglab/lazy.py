@@ -7,14 +7,16 @@ module on first use of the name and caches the value in the package namespace::
     __all__ = sorted(_LAZY)
     __getattr__ = lazy_getattr(__name__, _LAZY, globals())
 """
+
 from __future__ import annotations
 
 import importlib
-from typing import Callable
+from collections.abc import Callable
 
 
 def lazy_getattr(package: str, table: dict[str, str], namespace: dict) -> Callable[[str], object]:
     """A module-level ``__getattr__`` for ``package`` serving the names in ``table`` lazily."""
+
     def __getattr__(name: str):
         if name in table:
             value = getattr(importlib.import_module(table[name]), name)

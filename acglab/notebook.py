@@ -10,6 +10,7 @@ notebooks with ``ACGLAB_QUICK=1``.
 Device. ``ACGLAB_DEVICE`` (``cpu``, ``cuda``, ``cuda:1``, ``mps``) forces a device; otherwise
 a CUDA GPU is used when present, then Apple's MPS, then the CPU.
 """
+
 from __future__ import annotations
 
 import math
@@ -35,8 +36,9 @@ def quick_mode() -> bool:
         return True
     if raw in _FALSE:
         return False
-    raise NotebookSettingError(f"{QUICK_ENV}={raw!r} is not understood; use {QUICK_ENV}=1 (quick, the default) "
-                               f"or {QUICK_ENV}=0 (full)")
+    raise NotebookSettingError(
+        f"{QUICK_ENV}={raw!r} is not understood; use {QUICK_ENV}=1 (quick, the default) or {QUICK_ENV}=0 (full)"
+    )
 
 
 def device():
@@ -110,11 +112,15 @@ def course_index_html(readme_text: str, title: str = "acglab course") -> str:
     body = mistune.html(readme_text)
     body = re.sub(r'href="([^"/:]+)\.(?:ipynb|md)"', r'href="\1.html"', body)
     body = re.sub(r"<code>([0-9][^<]*?)\.ipynb</code>", r'<a href="\1.html"><code>\1.ipynb</code></a>', body)
-    style = ("body{font-family:sans-serif;max-width:62rem;margin:2rem auto;padding:0 1rem;line-height:1.5}"
-             "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .5rem;vertical-align:top}"
-             "code{background:#f4f4f4;padding:0 .2rem}pre{background:#f4f4f4;padding:.5rem;overflow:auto}")
-    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title>"
-            f"<style>{style}</style></head><body>\n{body}</body></html>\n")
+    style = (
+        "body{font-family:sans-serif;max-width:62rem;margin:2rem auto;padding:0 1rem;line-height:1.5}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .5rem;vertical-align:top}"
+        "code{background:#f4f4f4;padding:0 .2rem}pre{background:#f4f4f4;padding:.5rem;overflow:auto}"
+    )
+    return (
+        f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{title}</title>'
+        f"<style>{style}</style></head><body>\n{body}</body></html>\n"
+    )
 
 
 def _main(argv=None) -> int:
@@ -134,7 +140,8 @@ def _main(argv=None) -> int:
     guide = args.readme.parent / "TEACHING.md"
     if guide.is_file():
         (args.out.parent / "TEACHING.html").write_text(
-            course_index_html(guide.read_text(encoding="utf-8"), "acglab course: teacher's guide"), encoding="utf-8")
+            course_index_html(guide.read_text(encoding="utf-8"), "acglab course: teacher's guide"), encoding="utf-8"
+        )
     print(f"wrote {args.out}")
     return 0
 

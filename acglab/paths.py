@@ -6,6 +6,7 @@
 - A checkout of this project with ``../shared/data`` beside it uses that folder's real
   Celeb-DF subset by path (it is never copied).
 """
+
 from __future__ import annotations
 
 import os

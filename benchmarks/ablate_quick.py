@@ -19,6 +19,7 @@ file kept with the project, so the tables (``--report --stored FILE``) and noteb
 interval figure (:func:`acglab.eval.ablation.stored_ablation`) can be recomputed without the run
 folders.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,7 +59,11 @@ VARIANTS: dict[str, dict] = {
     # the preset as it is now: no input noise, same-class mixing in the metric loss's space
     "acg-ot-metric": {},
     "acg-ot-metric-sbi68": {"synth_augment": True, "landmark_points": 68},
-    "acg-ot-metric-sbi68-parts": {"synth_augment": True, "landmark_points": 68, "synth_parts": ["eyes", "nose", "mouth"]},
+    "acg-ot-metric-sbi68-parts": {
+        "synth_augment": True,
+        "landmark_points": 68,
+        "synth_parts": ["eyes", "nose", "mouth"],
+    },
     "acg-no-ot-sbi68": {"arch": "acg-no-ot", "synth_augment": True, "landmark_points": 68},
     "backbone": {"arch": "backbone"},
     "backbone-sbi68": {"arch": "backbone", "synth_augment": True, "landmark_points": 68},
@@ -83,9 +88,9 @@ def variant_config(name: str, seed: int, epochs: int | None):
 def run_one(name, seed, args, train_t, val_t, test_t):
     import torch
 
+    from acglab.data.selection import select_frames
     from acglab.eval.evaluate import evaluate_model
     from acglab.train import train
-    from acglab.data.selection import select_frames
 
     config = variant_config(name, seed, args.epochs)
     run_dir = Path(args.out) / name / f"seed{seed}"
@@ -108,9 +113,15 @@ def run_one(name, seed, args, train_t, val_t, test_t):
         by_video = {}
         for v, s, y in zip(videos, ev.scores, table.labels):
             by_video.setdefault(v, [[], int(y)])[0].append(float(s))
-        epochs.append({"epoch": step // per_epoch, "step": step,
-                       "video_auc": float(ev.report["video"]["auc"]), "frame_auc": float(ev.report["frame"]["auc"]),
-                       "video_scores": {v: [sum(s) / len(s), y] for v, (s, y) in by_video.items()}})
+        epochs.append(
+            {
+                "epoch": step // per_epoch,
+                "step": step,
+                "video_auc": float(ev.report["video"]["auc"]),
+                "frame_auc": float(ev.report["frame"]["auc"]),
+                "video_scores": {v: [sum(s) / len(s), y] for v, (s, y) in by_video.items()},
+            }
+        )
         tmp = record.with_suffix(".tmp")
         tmp.write_text(json.dumps(epochs))
         os.replace(tmp, record)
@@ -118,11 +129,18 @@ def run_one(name, seed, args, train_t, val_t, test_t):
     run_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     torch.manual_seed(seed)
-    summary = train(config, train_t, val_t, run_dir, resume=(run_dir / "last.pt").is_file(), device="cpu",
-                    data_root=args.data, progress=False, on_step=on_step)
+    summary = train(
+        config,
+        train_t,
+        val_t,
+        run_dir,
+        resume=(run_dir / "last.pt").is_file(),
+        device="cpu",
+        data_root=args.data,
+        progress=False,
+        on_step=on_step,
+    )
     print(f"{name} seed {seed}: {time.perf_counter() - t0:.0f} s, best {summary['best']}", flush=True)
-
-
 
 
 def _read_run(run_dir: Path):
@@ -178,9 +196,19 @@ def export(out: Path, variants: list[str], path: Path) -> None:
             if not (summary.is_file() and json.loads(summary.read_text()).get("finished")):
                 continue  # still training
             saved[name][seed] = [
-                [e, round(v, 6), round(f, 6), {"epoch": t["epoch"], "video_auc": t["video_auc"], "frame_auc": t["frame_auc"],
-                                               "video_scores": {k: [round(s, 5), y] for k, (s, y) in t["video_scores"].items()}}]
-                for e, v, f, t in run]
+                [
+                    e,
+                    round(v, 6),
+                    round(f, 6),
+                    {
+                        "epoch": t["epoch"],
+                        "video_auc": t["video_auc"],
+                        "frame_auc": t["frame_auc"],
+                        "video_scores": {k: [round(s, 5), y] for k, (s, y) in t["video_scores"].items()},
+                    },
+                ]
+                for e, v, f, t in run
+            ]
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(saved, sort_keys=True))
@@ -204,7 +232,11 @@ def report(out: Path, variants: list[str], reference: str | None, stored: Path |
     labels = np.array([any_run[0][3]["video_scores"][v][1] for v in videos])
     for rule in RULES:
         print(f"\n## checkpoint chosen by {rule}")
-        print("| variant | seeds | epochs | test video AUC per seed | mean [95% CI] | paired vs " + (reference or "-") + " |")
+        print(
+            "| variant | seeds | epochs | test video AUC per seed | mean [95% CI] | paired vs "
+            + (reference or "-")
+            + " |"
+        )
         print("|---|---|---|---|---|---|")
         picked = {}
         for name, found in runs.items():

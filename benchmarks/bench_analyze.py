@@ -20,6 +20,7 @@ Usage:
 
     python benchmarks/bench_analyze.py --data ../shared/data/celebdf-mini --checkpoint RUN/last.pt [--faces 20]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -64,18 +65,35 @@ def main(argv=None) -> int:
         shutil.copy(args.checkpoint, ckpt)
         if (args.checkpoint.parent / "config.json").is_file():
             shutil.copy(args.checkpoint.parent / "config.json", ckpt.parent)
-        command = [acglab, "analyze", str(frames[0]), "--checkpoint", str(ckpt), "--no-latent", "--device", "cpu",
-                   "--json", str(Path(tmp) / "cold.json")]
+        command = [
+            acglab,
+            "analyze",
+            str(frames[0]),
+            "--checkpoint",
+            str(ckpt),
+            "--no-latent",
+            "--device",
+            "cpu",
+            "--json",
+            str(Path(tmp) / "cold.json"),
+        ]
         first = wall(command)
         cold = [wall(command) for _ in range(args.repeats)]
         cold_steps = json.loads((Path(tmp) / "cold.json").read_text())["analyses"][0]["seconds"]
     floor_code = {
-        "python": "pass", "torch": "import torch", "numpy, cv2, PIL": "import numpy, cv2, PIL.Image",
-        "acglab analysis modules": ("import torch, acglab.app.analysis, acglab.app.export, acglab.faces.mtcnn, "
-                                    "acglab.explain.explanation, acglab.cli; acglab.cli.build_parser()"),
-        "torchvision": "import torchvision", "timm": "import timm"}
-    floor = {m: float(np.median([wall([py, "-c", code]) for _ in range(args.repeats)]))
-             for m, code in floor_code.items()}
+        "python": "pass",
+        "torch": "import torch",
+        "numpy, cv2, PIL": "import numpy, cv2, PIL.Image",
+        "acglab analysis modules": (
+            "import torch, acglab.app.analysis, acglab.app.export, acglab.faces.mtcnn, "
+            "acglab.explain.explanation, acglab.cli; acglab.cli.build_parser()"
+        ),
+        "torchvision": "import torchvision",
+        "timm": "import timm",
+    }
+    floor = {
+        m: float(np.median([wall([py, "-c", code]) for _ in range(args.repeats)])) for m, code in floor_code.items()
+    }
     out["cold"] = {"analyze": float(np.median(cold)), "first_analysis": first, "steps": cold_steps, "imports": floor}
     out["load_average_after"] = os.getloadavg()[0]
 
@@ -100,8 +118,11 @@ def main(argv=None) -> int:
         results.append(r)
         for k, v in r.seconds.items():
             steps.setdefault(k, []).append(v)
-    out["warm"] = {"median": float(np.median(totals)), "p90": float(np.percentile(totals, 90)),
-                   "steps": {k: float(np.median(v)) for k, v in steps.items()}}
+    out["warm"] = {
+        "median": float(np.median(totals)),
+        "p90": float(np.percentile(totals, 90)),
+        "steps": {k: float(np.median(v)) for k, v in steps.items()},
+    }
 
     # baseline heatmap: pytorch-grad-cam on the same faces
     from acglab.explain.explanation import face_tensor
@@ -126,8 +147,12 @@ def main(argv=None) -> int:
             b = cam(input_tensor=x, targets=[BinaryClassifierOutputTarget(1)])[0]
         theirs.append(time.perf_counter() - t)
         diffs.append(float(np.abs(a - b).max()))
-    out["gradcam"] = {"ours": float(np.median(ours)), "pytorch_grad_cam": float(np.median(theirs)),
-                      "pytorch_grad_cam_import": import_gc, "max_abs_difference": max(diffs)}
+    out["gradcam"] = {
+        "ours": float(np.median(ours)),
+        "pytorch_grad_cam": float(np.median(theirs)),
+        "pytorch_grad_cam_import": import_gc,
+        "max_abs_difference": max(diffs),
+    }
 
     # 3. the report
     from acglab.app.report import chromium, report_html, write_pdf
@@ -146,22 +171,32 @@ def main(argv=None) -> int:
             pdf_s = time.perf_counter() - t
     out["report"] = {"html": html_s, "static_html": static_s, "pdf": pdf_s}
 
-    print(f"{out['machine']}, torch threads {torch.get_num_threads()}, {len(frames)} full frames, "
-          f"load average {out['load_average']:.2f} before, {out['load_average_after']:.2f} after the cold starts")
-    print(f"cold start `acglab analyze --no-latent`: {out['cold']['analyze']:.2f} s (median of {args.repeats}; "
-          "steps " + ", ".join(f"{k} {v:.2f} s" for k, v in cold_steps.items()) + "); "
-          f"first analysis of the checkpoint (export written) {first:.2f} s")
+    print(
+        f"{out['machine']}, torch threads {torch.get_num_threads()}, {len(frames)} full frames, "
+        f"load average {out['load_average']:.2f} before, {out['load_average_after']:.2f} after the cold starts"
+    )
+    print(
+        f"cold start `acglab analyze --no-latent`: {out['cold']['analyze']:.2f} s (median of {args.repeats}; "
+        "steps " + ", ".join(f"{k} {v:.2f} s" for k, v in cold_steps.items()) + "); "
+        f"first analysis of the checkpoint (export written) {first:.2f} s"
+    )
     print("imports alone: " + ", ".join(f"{m} {s:.2f} s" for m, s in floor.items()))
     print(f"model and reference map loaded in {out['load_seconds']:.2f} s")
-    print(f"one face, model loaded: median {out['warm']['median']:.3f} s, p90 {out['warm']['p90']:.3f} s; steps: "
-          + ", ".join(f"{k} {v:.3f} s" for k, v in out["warm"]["steps"].items()))
+    print(
+        f"one face, model loaded: median {out['warm']['median']:.3f} s, p90 {out['warm']['p90']:.3f} s; steps: "
+        + ", ".join(f"{k} {v:.3f} s" for k, v in out["warm"]["steps"].items())
+    )
     g = out["gradcam"]
-    print(f"Grad-CAM per face: ours {g['ours'] * 1000:.0f} ms, pytorch-grad-cam {g['pytorch_grad_cam'] * 1000:.0f} ms "
-          f"(ratio {g['pytorch_grad_cam'] / g['ours']:.2f}x; its import {g['pytorch_grad_cam_import']:.2f} s); "
-          f"max |difference| {g['max_abs_difference']:.1e}")
+    print(
+        f"Grad-CAM per face: ours {g['ours'] * 1000:.0f} ms, pytorch-grad-cam {g['pytorch_grad_cam'] * 1000:.0f} ms "
+        f"(ratio {g['pytorch_grad_cam'] / g['ours']:.2f}x; its import {g['pytorch_grad_cam_import']:.2f} s); "
+        f"max |difference| {g['max_abs_difference']:.1e}"
+    )
     r = out["report"]
-    print(f"report: HTML {r['html']:.2f} s, static HTML {r['static_html']:.2f} s, PDF "
-          + (f"{r['pdf']:.2f} s" if r["pdf"] is not None else "n/a (no chromium)"))
+    print(
+        f"report: HTML {r['html']:.2f} s, static HTML {r['static_html']:.2f} s, PDF "
+        + (f"{r['pdf']:.2f} s" if r["pdf"] is not None else "n/a (no chromium)")
+    )
     if args.json:
         args.json.write_text(json.dumps(out, indent=1))
     return 0

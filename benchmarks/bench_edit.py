@@ -17,6 +17,7 @@ mask's boundary ring divided by the original image's there (1 = no seam). Usage:
 
     python benchmarks/bench_edit.py --data ../shared/data/celebdf-mini [--limit N] [--json out.json]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,8 +33,9 @@ import numpy as np
 def seam_contrast(original: np.ndarray, edited: np.ndarray, mask: np.ndarray, width: int = 2) -> float:
     """Mean |Laplacian| of ``edited`` on the ring of ``width`` pixels around the mask's boundary,
     divided by the same for ``original`` (1: the boundary is as smooth as the photo was)."""
-    ring = cv2.dilate(mask, np.ones((2 * width + 1,) * 2, np.uint8)) - cv2.erode(mask, np.ones((2 * width + 1,) * 2,
-                                                                                               np.uint8))
+    ring = cv2.dilate(mask, np.ones((2 * width + 1,) * 2, np.uint8)) - cv2.erode(
+        mask, np.ones((2 * width + 1,) * 2, np.uint8)
+    )
     ring = ring.astype(bool)
 
     def energy(img):
@@ -67,7 +69,7 @@ def main() -> None:
     p.add_argument("--limit", type=int, default=None, help="only the first N frames")
     p.add_argument("--json", type=Path)
     args = p.parse_args()
-    frames = sorted((args.data / "frames").rglob("*.jpg"))[:args.limit]
+    frames = sorted((args.data / "frames").rglob("*.jpg"))[: args.limit]
     if not frames:
         raise SystemExit(f"no frames under {args.data / 'frames'}")
     located, skipped, locate_time = [], {}, []
@@ -90,7 +92,8 @@ def main() -> None:
         "modify nose +30%": lambda a, la, b, lb: modify_part(a, la, "nose", amount=0.3),
         "modify mouth hue +60": lambda a, la, b, lb: modify_part(a, la, "mouth", hue=60),
         "synthesize eyes+nose+mouth": lambda a, la, b, lb: synthesize_face(
-            a, la, [(b, lb, "eyes"), (b, lb, "nose"), (b, lb, "mouth")]),
+            a, la, [(b, lb, "eyes"), (b, lb, "nose"), (b, lb, "mouth")]
+        ),
     }
     results = {name: {"changed_outside": [], "seconds": [], "refused": {}} for name in ops}
     seams = {"ours": [], "hard paste": []}
@@ -109,17 +112,23 @@ def main() -> None:
                 baseline, mask = hard_paste(image, lm, donor, donor_lm, "mouth")
                 seams["ours"].append(seam_contrast(image, result.image, mask))
                 seams["hard paste"].append(seam_contrast(image, baseline, mask))
-    print(f"{platform.processor() or platform.machine()}, {len(frames)} frames, {len(located)} with a face "
-          f"({len(skipped)} skipped); locating a face: {np.median(locate_time):.2f} s median")
+    print(
+        f"{platform.processor() or platform.machine()}, {len(frames)} frames, {len(located)} with a face "
+        f"({len(skipped)} skipped); locating a face: {np.median(locate_time):.2f} s median"
+    )
     print("| edit | frames edited | refused | changed outside the band: mean / max | time per edit (median) |")
     print("|---|---|---|---|---|")
     for name, r in results.items():
         c = np.array(r["changed_outside"])
-        print(f"| {name} | {len(c)} | {len(r['refused'])} | {c.mean():.5f} / {c.max():.5f} | "
-              f"{1000 * np.median(r['seconds']):.0f} ms |")
+        print(
+            f"| {name} | {len(c)} | {len(r['refused'])} | {c.mean():.5f} / {c.max():.5f} | "
+            f"{1000 * np.median(r['seconds']):.0f} ms |"
+        )
     ours, base = np.median(seams["ours"]), np.median(seams["hard paste"])
-    print(f"seam contrast of replace mouth (median over frames): ours {ours:.2f}, hard paste {base:.2f}; "
-          f"ratio {base / ours:.2f}x")
+    print(
+        f"seam contrast of replace mouth (median over frames): ours {ours:.2f}, hard paste {base:.2f}; "
+        f"ratio {base / ours:.2f}x"
+    )
     reasons = {}
     for r in results.values():
         for msg in r["refused"].values():
@@ -128,8 +137,18 @@ def main() -> None:
     if reasons:
         print("refusals:", reasons)
     if args.json:
-        args.json.write_text(json.dumps({"frames": len(frames), "located": len(located), "skipped": skipped,
-                                         "results": results, "seams": seams}, indent=1))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "frames": len(frames),
+                    "located": len(located),
+                    "skipped": skipped,
+                    "results": results,
+                    "seams": seams,
+                },
+                indent=1,
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ weights with a note when the hub cannot be reached; ``none`` uses random weights
 too (``--device cpu``, slowly; with ``--backbone``/``--img-size`` to keep it small). With more
 than one GPU, the printed ``torchrun`` line trains on all of them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,15 +29,17 @@ from pathlib import Path
 
 import torch
 
-from acglab.errors import AcglabError
-from acglab.errors import ModelConfigError
 from acglab.devices import resolve_device
+from acglab.errors import AcglabError, ModelConfigError
 from acglab.train.distributed import Context
-from acglab.train.trainer import Trainer
 from acglab.train.presets import preset
+from acglab.train.trainer import Trainer
 
-MODES = {"fp32": dict(amp=False, channels_last=False), "amp": dict(amp=True, channels_last=False),
-         "amp+channels_last": dict(amp=True, channels_last=True)}
+MODES = {
+    "fp32": dict(amp=False, channels_last=False),
+    "amp": dict(amp=True, channels_last=False),
+    "amp+channels_last": dict(amp=True, channels_last=True),
+}
 
 
 def _sync(device: torch.device) -> None:
@@ -65,13 +68,17 @@ def throughput(config, device: torch.device, steps: int, warmup: int) -> dict:
     if device.type == "cuda":
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats(device)
-    return {"seconds_per_step": statistics.median(times), "images_per_second": config.batch_size / statistics.fmean(times),
-            "peak_gib": peak}
+    return {
+        "seconds_per_step": statistics.median(times),
+        "images_per_second": config.batch_size / statistics.fmean(times),
+        "peak_gib": peak,
+    }
 
 
 def base_config(args):
-    config = preset("full", pretrained=args.pretrained, batch_size=args.batch_size, backbone=args.backbone,
-                    img_size=args.img_size)
+    config = preset(
+        "full", pretrained=args.pretrained, batch_size=args.batch_size, backbone=args.backbone, img_size=args.img_size
+    )
     if args.pretrained is True:
         from acglab.models.backbone import create_encoder
 
@@ -92,8 +99,16 @@ def end_to_end(config, data, device: torch.device, train_steps: int, out: Path) 
     table = load_dataset(data)
     split = make_split(table, by="target", seed=0)
     t0 = time.perf_counter()
-    summary = train(config, table.subset(split.train), table.subset(split.val), out, device=device.type,
-                    max_steps=train_steps, progress=True, data_root=data)
+    summary = train(
+        config,
+        table.subset(split.train),
+        table.subset(split.val),
+        out,
+        device=device.type,
+        max_steps=train_steps,
+        progress=True,
+        data_root=data,
+    )
     t_train = time.perf_counter() - t0
     ckpt = out / ("best.pt" if (out / "best.pt").is_file() else "last.pt")
     model = model_from_checkpoint(ckpt, map_location=device)
@@ -101,9 +116,15 @@ def end_to_end(config, data, device: torch.device, train_steps: int, out: Path) 
     t0 = time.perf_counter()
     report = evaluate_model(model, test, batch_size=config.batch_size, device=device, progress=True).report
     t_eval = time.perf_counter() - t0
-    return {"steps": summary["steps"], "train_seconds": t_train, "train_images_per_second": summary["images_per_second"],
-            "eval_seconds": t_eval, "eval_images_per_second": len(test) / t_eval,
-            "test_frame_auc": report["frame"]["auc"], "test_video_auc": (report.get("video") or {}).get("auc")}
+    return {
+        "steps": summary["steps"],
+        "train_seconds": t_train,
+        "train_images_per_second": summary["images_per_second"],
+        "eval_seconds": t_eval,
+        "eval_images_per_second": len(test) / t_eval,
+        "test_frame_auc": report["frame"]["auc"],
+        "test_video_auc": (report.get("video") or {}).get("auc"),
+    }
 
 
 def main(argv=None) -> int:
@@ -131,10 +152,20 @@ def main(argv=None) -> int:
         print(f"bench_gpu: error: {err}", file=sys.stderr)
         return 2
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine()
-    print(f"# {name}, torch {torch.__version__}, {base.backbone} at {base.img_size} px, batch {base.batch_size}, "
-          f"weights {'ImageNet (timm)' if base.pretrained else 'random'}", flush=True)
-    results = {"device": name, "torch": torch.__version__, "backbone": base.backbone, "img_size": base.img_size,
-               "batch_size": base.batch_size, "throughput": [], "end_to_end": None}
+    print(
+        f"# {name}, torch {torch.__version__}, {base.backbone} at {base.img_size} px, batch {base.batch_size}, "
+        f"weights {'ImageNet (timm)' if base.pretrained else 'random'}",
+        flush=True,
+    )
+    results = {
+        "device": name,
+        "torch": torch.__version__,
+        "backbone": base.backbone,
+        "img_size": base.img_size,
+        "batch_size": base.batch_size,
+        "throughput": [],
+        "end_to_end": None,
+    }
     for arch in ("backbone", "acg"):
         for mode in modes:
             if device.type == "cpu" and MODES[mode]["amp"]:
@@ -143,18 +174,26 @@ def main(argv=None) -> int:
             r.update(arch=arch, mode=mode)
             results["throughput"].append(r)
             mem = f", peak {r['peak_gib']:.1f} GiB" if r["peak_gib"] is not None else ""
-            print(f"{arch:9s} {mode:18s} {r['seconds_per_step']:7.3f} s/step {r['images_per_second']:8.1f} img/s{mem}",
-                  flush=True)
+            print(
+                f"{arch:9s} {mode:18s} {r['seconds_per_step']:7.3f} s/step {r['images_per_second']:8.1f} img/s{mem}",
+                flush=True,
+            )
     if args.data:
         with tempfile.TemporaryDirectory(prefix="bench-gpu-") as tmp:
             e2e = end_to_end(base, args.data, device, args.train_steps, Path(tmp) / "run")
         results["end_to_end"] = e2e
-        print(f"end to end: {e2e['steps']} steps in {e2e['train_seconds']:.0f} s ({e2e['train_images_per_second']:.1f} "
-              f"img/s with validation), test in {e2e['eval_seconds']:.0f} s; test frame AUC {e2e['test_frame_auc']:.3f}, "
-              f"video AUC {e2e['test_video_auc']:.3f}", flush=True)
+        print(
+            f"end to end: {e2e['steps']} steps in {e2e['train_seconds']:.0f} s ({e2e['train_images_per_second']:.1f} "
+            f"img/s with validation), test in {e2e['eval_seconds']:.0f} s; test frame AUC {e2e['test_frame_auc']:.3f}, "
+            f"video AUC {e2e['test_video_auc']:.3f}",
+            flush=True,
+        )
     if device.type == "cuda" and torch.cuda.device_count() > 1:
-        print(f"{torch.cuda.device_count()} GPUs: torchrun --nproc_per_node={torch.cuda.device_count()} -m acglab.cli "
-              f"train --data DATA --split SPLIT.json --preset full --out RUN_DIR", flush=True)
+        print(
+            f"{torch.cuda.device_count()} GPUs: torchrun --nproc_per_node={torch.cuda.device_count()} -m acglab.cli "
+            f"train --data DATA --split SPLIT.json --preset full --out RUN_DIR",
+            flush=True,
+        )
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
     return 0

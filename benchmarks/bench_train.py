@@ -20,6 +20,7 @@ Images are random tensors of the preset's size (the data pipeline is not timed) 
 half real / half fake labelling. Each row runs ``--warmup`` untimed steps, then ``--steps``
 timed ones; the OT rows run enough steps to include several refits.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,8 +32,8 @@ import time
 import torch
 
 from acglab.train.distributed import Context
-from acglab.train.trainer import Trainer
 from acglab.train.presets import preset
+from acglab.train.trainer import Trainer
 
 #: the thesis' way: OT fitted on the batch alone, in the features' own dimension, every step
 FROM_SCRATCH_OT = {"bank_size": 32, "warmup": 32, "refit_every": 1, "dim": None}
@@ -66,9 +67,15 @@ def time_interleaved(configs: dict, steps: int, warmup: int) -> dict:
             trainer.step(images + 0.01 * i, labels)
             if i >= warmup:
                 times[k].append(time.perf_counter() - t0)
-    return {k: {"seconds_per_step": statistics.median(t), "mean_seconds_per_step": statistics.fmean(t),
-                "images_per_second": configs[k].batch_size / statistics.fmean(t), "steps": steps}
-            for k, t in times.items()}
+    return {
+        k: {
+            "seconds_per_step": statistics.median(t),
+            "mean_seconds_per_step": statistics.fmean(t),
+            "images_per_second": configs[k].batch_size / statistics.fmean(t),
+            "steps": steps,
+        }
+        for k, t in times.items()
+    }
 
 
 def xception128(steps: int, warmup: int) -> list[dict]:
@@ -76,7 +83,8 @@ def xception128(steps: int, warmup: int) -> list[dict]:
     base = preset("full", img_size=128, pretrained=False, arch="acg")
     configs = {
         "reference: NCHW, OT per batch from scratch": base.replace(
-            channels_last=False, model_options={**base.model_options, "ot": FROM_SCRATCH_OT}),
+            channels_last=False, model_options={**base.model_options, "ot": FROM_SCRATCH_OT}
+        ),
         "ours: channels-last, OT module (bank, warm refits)": base.replace(channels_last=True),
     }
     results = time_interleaved(configs, steps, warmup)
@@ -84,8 +92,10 @@ def xception128(steps: int, warmup: int) -> list[dict]:
     for label, r in results.items():
         r.update(preset="xception128", arch=label, backbone=base.backbone, img_size=128)
         rows.append(r)
-        print(f"xception128 {label:52s} {r['mean_seconds_per_step']:7.3f} s/step  {r['images_per_second']:6.1f} img/s",
-              flush=True)
+        print(
+            f"xception128 {label:52s} {r['mean_seconds_per_step']:7.3f} s/step  {r['images_per_second']:6.1f} img/s",
+            flush=True,
+        )
     ref, ours = (r["images_per_second"] for r in rows)
     print(f"xception128 ratio ours / reference: {ours / ref:.2f}x", flush=True)
     return rows
@@ -106,7 +116,7 @@ def time_ot_module(feature_dim: int, options: dict, steps: int, batch_size: int 
         t0 = time.perf_counter()
         module(feats)
         times.append(time.perf_counter() - t0)
-    warm = times[len(times) // 4:]  # after the bank filled
+    warm = times[len(times) // 4 :]  # after the bank filled
     return {"ms_per_step": 1000 * statistics.fmean(warm), "steps": steps}
 
 
@@ -145,16 +155,21 @@ def main(argv=None) -> int:
             r = time_steps(config, n, w)
             r.update(preset=name, arch=label, backbone=config.backbone, img_size=config.img_size)
             rows.append(r)
-            print(f"{name:5s} {label:32s} {config.backbone:22s} {config.img_size:3d}px "
-                  f"{r['mean_seconds_per_step']:7.3f} s/step  {r['images_per_second']:6.1f} img/s", flush=True)
+            print(
+                f"{name:5s} {label:32s} {config.backbone:22s} {config.img_size:3d}px "
+                f"{r['mean_seconds_per_step']:7.3f} s/step  {r['images_per_second']:6.1f} img/s",
+                flush=True,
+            )
     ot_rows = []
     for dim in (112, 2048):  # bottlenecks of the quick preset (EfficientNet-Lite0 cut at stride 16) and of Xception
         ours = time_ot_module(dim, {}, steps=200)
         scratch = time_ot_module(dim, FROM_SCRATCH_OT, steps=40)
         ot_rows.append({"feature_dim": dim, "ours_ms": ours["ms_per_step"], "from_scratch_ms": scratch["ms_per_step"]})
-        print(f"OT module, D={dim}: ours {ours['ms_per_step']:.1f} ms/step (amortised refits), per-batch from scratch "
-              f"{scratch['ms_per_step']:.1f} ms/step, ratio {scratch['ms_per_step'] / ours['ms_per_step']:.1f}x",
-              flush=True)
+        print(
+            f"OT module, D={dim}: ours {ours['ms_per_step']:.1f} ms/step (amortised refits), per-batch from scratch "
+            f"{scratch['ms_per_step']:.1f} ms/step, ratio {scratch['ms_per_step'] / ours['ms_per_step']:.1f}x",
+            flush=True,
+        )
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"steps": rows, "ot_module": ot_rows}, f, indent=1)

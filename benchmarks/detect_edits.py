@@ -13,6 +13,7 @@ them above 0.5. Usage:
     python benchmarks/detect_edits.py --data ../shared/data/celebdf-mini --split SPLIT.json \\
         --checkpoint NAME=RUN/last.pt [--checkpoint NAME2=RUN2/last.pt] --work DIR [--json out.json]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -139,21 +140,34 @@ def main() -> None:
             labels, scores = score_set(model, folder)
             fakes = scores[labels == FAKE]
             ci = auc_interval(labels, scores)
-            results[cname][name] = {"auc": ci.estimate, "low": ci.low, "high": ci.high, "n_real": int((labels != FAKE).sum()),
-                                    "n_fake": int(len(fakes)), "mean_p_fake": float(fakes.mean()),
-                                    "flagged": float((fakes > 0.5).mean()),
-                                    "mean_p_fake_real": float(scores[labels != FAKE].mean())}
+            results[cname][name] = {
+                "auc": ci.estimate,
+                "low": ci.low,
+                "high": ci.high,
+                "n_real": int((labels != FAKE).sum()),
+                "n_fake": int(len(fakes)),
+                "mean_p_fake": float(fakes.mean()),
+                "flagged": float((fakes > 0.5).mean()),
+                "mean_p_fake_real": float(scores[labels != FAKE].mean()),
+            }
     print(f"{platform.processor() or platform.machine()}; edit sets written in {edit_seconds:.0f} s")
-    print("| checkpoint | fake set | crops (real / fake) | frame AUC [95% CI] | mean P(fake) of fakes | share flagged (P > 0.5) |")
+    print(
+        "| checkpoint | fake set | crops (real / fake) | frame AUC [95% CI] | mean P(fake) of fakes | share flagged (P > 0.5) |"
+    )
     print("|---|---|---|---|---|---|")
     for cname, rows in results.items():
         for name, r in rows.items():
-            print(f"| {cname} | {name} | {r['n_real']} / {r['n_fake']} | {r['auc']:.3f} [{r['low']:.3f}, {r['high']:.3f}] | "
-                  f"{r['mean_p_fake']:.3f} | {100 * r['flagged']:.0f}% |")
+            print(
+                f"| {cname} | {name} | {r['n_real']} / {r['n_fake']} | {r['auc']:.3f} [{r['low']:.3f}, {r['high']:.3f}] | "
+                f"{r['mean_p_fake']:.3f} | {100 * r['flagged']:.0f}% |"
+            )
         print(f"| {cname} | (real crops: mean P(fake) {rows[REFERENCE]['mean_p_fake_real']:.3f}) | | | | |")
     if args.json:
-        args.json.write_text(json.dumps({"parts": args.parts, "sets": edit_info, "results": results,
-                                         "edit_seconds": edit_seconds}, indent=1))
+        args.json.write_text(
+            json.dumps(
+                {"parts": args.parts, "sets": edit_info, "results": results, "edit_seconds": edit_seconds}, indent=1
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ Tests that need the real Celeb-DF subset use the ``celebdf_mini`` fixture: it fi
 at ``$ACGLAB_DATA`` or ``../shared/data/celebdf-mini``; when missing, the test fails under
 ``CI=true`` and is skipped (with the reason) elsewhere.
 """
+
 from __future__ import annotations
 
 import os

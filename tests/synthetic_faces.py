@@ -1,4 +1,5 @@
 """A tiny learnable face folder for training tests (imported by the test modules)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -39,15 +40,23 @@ def synthetic68(cx: float = 96.0, cy: float = 90.0) -> np.ndarray:
     t = np.linspace(np.pi, 0, 17)
     jaw = np.c_[cx + 30 * np.cos(t), cy + 38 * np.sin(t)]
     brow = np.linspace(-25, -5, 5)
-    brows = np.r_[np.c_[cx + brow, cy - 22 - 2 * np.cos(np.linspace(-1, 1, 5))],
-                  np.c_[cx - brow[::-1], cy - 22 - 2 * np.cos(np.linspace(-1, 1, 5))]]
-    nose = np.r_[np.c_[np.full(4, cx), np.linspace(cy - 18, cy, 4)], np.c_[cx + np.linspace(-6, 6, 5), np.full(5, cy + 4)]]
+    brows = np.r_[
+        np.c_[cx + brow, cy - 22 - 2 * np.cos(np.linspace(-1, 1, 5))],
+        np.c_[cx - brow[::-1], cy - 22 - 2 * np.cos(np.linspace(-1, 1, 5))],
+    ]
+    nose = np.r_[
+        np.c_[np.full(4, cx), np.linspace(cy - 18, cy, 4)], np.c_[cx + np.linspace(-6, 6, 5), np.full(5, cy + 4)]
+    ]
     e = np.linspace(np.pi, 3 * np.pi, 6, endpoint=False)
-    eyes = np.r_[np.c_[cx - 13 + 5 * np.cos(e), cy - 12 + 2.5 * np.sin(e)],
-                 np.c_[cx + 13 + 5 * np.cos(e), cy - 12 + 2.5 * np.sin(e)]]
+    eyes = np.r_[
+        np.c_[cx - 13 + 5 * np.cos(e), cy - 12 + 2.5 * np.sin(e)],
+        np.c_[cx + 13 + 5 * np.cos(e), cy - 12 + 2.5 * np.sin(e)],
+    ]
     m_out, m_in = np.linspace(np.pi, 3 * np.pi, 12, endpoint=False), np.linspace(np.pi, 3 * np.pi, 8, endpoint=False)
-    mouth = np.r_[np.c_[cx + 11 * np.cos(m_out), cy + 17 + 4 * np.sin(m_out)],
-                  np.c_[cx + 7 * np.cos(m_in), cy + 17 + 2 * np.sin(m_in)]]
+    mouth = np.r_[
+        np.c_[cx + 11 * np.cos(m_out), cy + 17 + 4 * np.sin(m_out)],
+        np.c_[cx + 7 * np.cos(m_in), cy + 17 + 2 * np.sin(m_in)],
+    ]
     pts = np.r_[jaw, brows, nose, eyes, mouth]
     assert pts.shape == (68, 2)
     return pts
@@ -66,5 +75,5 @@ def hull_pixels(points: np.ndarray, shape) -> np.ndarray:
     from scipy.spatial import ConvexHull
 
     hull = points[ConvexHull(points).vertices]
-    ys, xs = np.mgrid[0:shape[0], 0:shape[1]]
+    ys, xs = np.mgrid[0 : shape[0], 0 : shape[1]]
     return PolyPath(hull).contains_points(np.c_[xs.ravel(), ys.ravel()]).reshape(shape[:2])

@@ -5,6 +5,7 @@ The detector is a randomly initialised small ACG network (what is checked does n
 its training); its checkpoint keeps a known temperature, so the calibrated probability can be
 recomputed independently. Faces come from scikit-image's astronaut photo.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,9 +30,13 @@ def detector(tmp_path_factory):
     torch.manual_seed(0)
     model = build_model(arch="acg", backbone="resnet18", pretrained=False, img_size=64)
     path = tmp_path_factory.mktemp("detector") / "last.pt"
-    save_checkpoint(path, model, epoch=3, calibration={"temperature": TEMPERATURE, "ece_before": 0.2,
-                                                         "ece_after": 0.05, "n": 40, "source": "validation"},
-                    data={"root": "celebdf-mini", "train_samples": 10, "val_samples": 4})
+    save_checkpoint(
+        path,
+        model,
+        epoch=3,
+        calibration={"temperature": TEMPERATURE, "ece_before": 0.2, "ece_after": 0.05, "n": 40, "source": "validation"},
+        data={"root": "celebdf-mini", "train_samples": 10, "val_samples": 4},
+    )
     return path
 
 
@@ -57,7 +62,7 @@ def photos(tmp_path_factory):
     jpeg = (base / "astronaut.jpg").read_bytes()
     (base / "truncated.jpg").write_bytes(jpeg[: len(jpeg) // 3])
     Image.fromarray(astronaut).convert("CMYK").save(base / "cmyk.jpg")
-    Image.fromarray((astronaut[..., 0].astype(np.uint16) * 257)).save(base / "grey16.png")
+    Image.fromarray(astronaut[..., 0].astype(np.uint16) * 257).save(base / "grey16.png")
     Image.fromarray(np.dstack([astronaut, np.full(astronaut.shape[:2], 255, np.uint8)])).save(base / "rgba.png")
     frames = [Image.fromarray(astronaut), Image.fromarray(astronaut[:, ::-1].copy())]
     frames[0].save(base / "animated.gif", save_all=True, append_images=frames[1:], duration=100, loop=0)
@@ -74,8 +79,9 @@ def test_verdict_is_calibrated_by_the_checkpoint_temperature(detector, photos, t
     from acglab.app.analysis import sha256_of
 
     out = tmp_path / "a.json"
-    code, stdout, err = _analyze(capsys, photos / "astronaut.jpg", "--checkpoint", detector, "--json", out,
-                                 "--no-latent")
+    code, stdout, err = _analyze(
+        capsys, photos / "astronaut.jpg", "--checkpoint", detector, "--json", out, "--no-latent"
+    )
     assert code == 0, err
     record = json.loads(out.read_text())
     (a,) = record["analyses"]
@@ -111,8 +117,8 @@ def test_unusual_image_formats_are_analysed(detector, photos, name):
 def test_a_huge_photo_is_downscaled_while_decoding(detector, tmp_path):
     from PIL import Image
 
-    from acglab.data.images import load_image
     from acglab.app.analysis import MAX_SIDE
+    from acglab.data.images import load_image
 
     path = tmp_path / "huge.jpg"
     Image.new("RGB", (12000, 9000), (120, 110, 100)).save(path, quality=80)
@@ -126,14 +132,20 @@ def test_a_huge_photo_is_downscaled_while_decoding(detector, tmp_path):
         Analyzer(detector).analyze_file(path)
 
 
-@pytest.mark.parametrize("name, message", [
-    ("notes.txt", "not a readable image"), ("truncated.jpg", "corrupt or truncated"), ("wall.png", "no face found"),
-    ("missing.jpg", "does not exist"),
-])
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("notes.txt", "not a readable image"),
+        ("truncated.jpg", "corrupt or truncated"),
+        ("wall.png", "no face found"),
+        ("missing.jpg", "does not exist"),
+    ],
+)
 def test_bad_inputs_give_one_line_and_the_others_go_on(detector, photos, tmp_path, capsys, name, message):
     out = tmp_path / "a.json"
-    code, stdout, err = _analyze(capsys, photos / name, photos / "astronaut.jpg", "--checkpoint", detector,
-                                 "--json", out, "--no-latent")
+    code, stdout, err = _analyze(
+        capsys, photos / name, photos / "astronaut.jpg", "--checkpoint", detector, "--json", out, "--no-latent"
+    )
     assert code == 1 and message in err and "Traceback" not in err
     assert len([line for line in err.splitlines() if line.startswith("acglab: error")]) == 1
     record = json.loads(out.read_text())
@@ -144,8 +156,9 @@ def test_foreign_checkpoints_are_refused_in_one_line(tmp_path, photos, capsys):
     from acglab.models.checkpoint import save_checkpoint
     from acglab.models.latent import build_latent_model
 
-    vae = build_latent_model({"kind": "latent", "model": "vae", "channels": 3, "img_size": 32, "latent_dim": 4,
-                              "base": 8, "k": None})
+    vae = build_latent_model(
+        {"kind": "latent", "model": "vae", "channels": 3, "img_size": 32, "latent_dim": 4, "base": 8, "k": None}
+    )
     save_checkpoint(tmp_path / "vae.pt", vae)
     (tmp_path / "corrupt.pt").write_bytes(b"PK\x03\x04 broken")
 
@@ -154,19 +167,24 @@ def test_foreign_checkpoints_are_refused_in_one_line(tmp_path, photos, capsys):
             return (print, ("this pickle runs code",))
 
     torch.save({"format": "acglab-checkpoint/1", "config": {}, "model": Payload()}, tmp_path / "evil.pt")
-    for name, message in (("vae.pt", "not a detector checkpoint"), ("corrupt.pt", "checkpoint"),
-                          ("evil.pt", "checkpoint"), ("none.pt", "checkpoint")):
+    for name, message in (
+        ("vae.pt", "not a detector checkpoint"),
+        ("corrupt.pt", "checkpoint"),
+        ("evil.pt", "checkpoint"),
+        ("none.pt", "checkpoint"),
+    ):
         code, stdout, err = _analyze(capsys, photos / "astronaut.jpg", "--checkpoint", tmp_path / name, "--no-latent")
         assert code != 0 and message in err and "Traceback" not in err and "this pickle runs code" not in stdout, name
 
 
 def test_reference_map_places_faces_and_survives_a_round_trip(detector, tmp_path):
-    from acglab.data import load_dataset
-    from acglab.eval.features import bottleneck_features
+    from synthetic_faces import make_generic
+
     from acglab.app.analysis import load_detector
     from acglab.app.reference import ReferenceMap, build_reference_map, reference_table
+    from acglab.data import load_dataset
+    from acglab.eval.features import bottleneck_features
     from acglab.labels import FAKE
-    from synthetic_faces import make_generic
 
     model, card = load_detector(detector)
     root = make_generic(tmp_path / "ref", videos=10, frames=2)
@@ -183,7 +201,7 @@ def test_reference_map_places_faces_and_survives_a_round_trip(detector, tmp_path
     assert min(placed.regular_distance, placed.singular_distance) < 1e-6
     assert placed.fake_share == pytest.approx(np.mean(ref.labels[placed.neighbours] == FAKE))
     # z is the PCA of the features, standardised: mean 0 and RMS norm 1 over the reference faces
-    assert np.allclose(ref.z.mean(0), 0, atol=1e-9) and np.sqrt((ref.z ** 2).sum(1).mean()) == pytest.approx(1)
+    assert np.allclose(ref.z.mean(0), 0, atol=1e-9) and np.sqrt((ref.z**2).sum(1).mean()) == pytest.approx(1)
     with pytest.raises(Exception, match="dimension"):
         again.place(np.zeros(3))
 
@@ -193,8 +211,9 @@ def test_cli_fits_the_reference_map_once_and_reuses_it(detector, photos, tmp_pat
 
     root = make_generic(tmp_path / "ref", videos=10, frames=1)
     out = tmp_path / "a.json"
-    code, stdout, err = _analyze(capsys, photos / "astronaut.jpg", "--checkpoint", detector, "--reference", root,
-                                 "--json", out)
+    code, stdout, err = _analyze(
+        capsys, photos / "astronaut.jpg", "--checkpoint", detector, "--reference", root, "--json", out
+    )
     assert code == 0, err
     cached = detector.with_name(detector.name + ".reference.npz")
     assert cached.is_file()
@@ -263,8 +282,19 @@ def test_html_report_is_self_contained_and_holds_the_numbers(detector, photos, t
 
     root = make_generic(tmp_path / "ref", videos=10, frames=1)
     report, out = tmp_path / "report.html", tmp_path / "a.json"
-    code, stdout, err = _analyze(capsys, photos / "astronaut.jpg", photos / "two.png", "--checkpoint", detector,
-                                 "--reference", root, "--json", out, "--report", report)
+    code, stdout, err = _analyze(
+        capsys,
+        photos / "astronaut.jpg",
+        photos / "two.png",
+        "--checkpoint",
+        detector,
+        "--reference",
+        root,
+        "--json",
+        out,
+        "--report",
+        report,
+    )
     assert code == 0, err
     page = report.read_text()
     record = json.loads(out.read_text())
@@ -286,8 +316,9 @@ def test_pdf_report_has_a_first_page_that_is_not_blank(detector, photos, tmp_pat
     _need("chromium")
     pdftoppm = _need("pdftoppm")
     pdf = tmp_path / "report.pdf"
-    code, stdout, err = _analyze(capsys, photos / "astronaut.jpg", "--checkpoint", detector, "--no-latent",
-                                 "--pdf", pdf)
+    code, stdout, err = _analyze(
+        capsys, photos / "astronaut.jpg", "--checkpoint", detector, "--no-latent", "--pdf", pdf
+    )
     assert code == 0, err
     assert pdf.read_bytes()[:5] == b"%PDF-"
     subprocess.run([pdftoppm, "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True)
@@ -300,7 +331,16 @@ def test_pdf_without_chromium_fails_before_any_work(detector, photos, tmp_path, 
     import acglab.app.report as report
 
     monkeypatch.setattr(report, "chromium", lambda: None)
-    code, stdout, err = _analyze(capsys, photos / "astronaut.jpg", "--checkpoint", detector, "--no-latent",
-                                 "--pdf", tmp_path / "r.pdf", "--json", tmp_path / "a.json")
+    code, stdout, err = _analyze(
+        capsys,
+        photos / "astronaut.jpg",
+        "--checkpoint",
+        detector,
+        "--no-latent",
+        "--pdf",
+        tmp_path / "r.pdf",
+        "--json",
+        tmp_path / "a.json",
+    )
     assert code != 0 and "chromium" in err and "Traceback" not in err
     assert not (tmp_path / "r.pdf").exists() and not (tmp_path / "a.json").exists()

@@ -7,6 +7,7 @@ face, drags the opacity slider, deletes a face part, downloads the report and ch
 content; screenshots go to build/test-artifacts/app/. Needs Debian's chromium and the playwright
 package: without them the test fails under ``CI=true`` and is skipped elsewhere.
 """
+
 from __future__ import annotations
 
 import os
@@ -51,8 +52,11 @@ def detector_checkpoint(tmp_path_factory):
     torch.manual_seed(0)
     model = build_model(arch="acg", backbone="resnet18", pretrained=False, img_size=64)
     path = tmp_path_factory.mktemp("app-detector") / "last.pt"
-    save_checkpoint(path, model, calibration={"temperature": 1.7, "ece_before": 0.1, "ece_after": 0.04, "n": 40,
-                                              "source": "validation"})
+    save_checkpoint(
+        path,
+        model,
+        calibration={"temperature": 1.7, "ece_before": 0.1, "ece_after": 0.04, "n": 40, "source": "validation"},
+    )
     return path
 
 
@@ -62,14 +66,30 @@ def voila_app(detector_checkpoint, tmp_path_factory):
     if not voila.is_file():
         _missing("voila is not installed (pip extra `lab`)")
     port = _free_port()
-    env = {**os.environ, "ACGLAB_DETECTOR": str(detector_checkpoint), "ACGLAB_QUICK": "1", "MPLBACKEND": "Agg",
-           "JUPYTER_RUNTIME_DIR": str(tmp_path_factory.mktemp("jupyter-runtime"))}
+    env = {
+        **os.environ,
+        "ACGLAB_DETECTOR": str(detector_checkpoint),
+        "ACGLAB_QUICK": "1",
+        "MPLBACKEND": "Agg",
+        "JUPYTER_RUNTIME_DIR": str(tmp_path_factory.mktemp("jupyter-runtime")),
+    }
     log = tmp_path_factory.mktemp("voila-log") / "voila.log"
     with open(log, "w") as out:
-        proc = subprocess.Popen([str(voila), str(ROOT / "notebooks" / "07_analysis_app.ipynb"), "--no-browser",
-                                 "--Voila.ip=127.0.0.1", f"--port={port}", "--strip_sources=True",
-                                 "--VoilaExecutor.timeout=600"], stdout=out, stderr=subprocess.STDOUT, env=env,
-                                cwd=ROOT)
+        proc = subprocess.Popen(
+            [
+                str(voila),
+                str(ROOT / "notebooks" / "07_analysis_app.ipynb"),
+                "--no-browser",
+                "--Voila.ip=127.0.0.1",
+                f"--port={port}",
+                "--strip_sources=True",
+                "--VoilaExecutor.timeout=600",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=ROOT,
+        )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -111,8 +131,10 @@ def test_app_in_a_real_browser(voila_app, detector_checkpoint, celebdf_mini, tmp
             verdict = page.locator(".acglab-verdict")
             verdict.first.wait_for(timeout=RUN_TIMEOUT_S * 1000)
             assert "P(fake)" in verdict.first.inner_text()
-            assert not page.locator(".jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']").count() \
+            assert (
+                not page.locator(".jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']").count()
                 or "Traceback" not in page.content()
+            )
             page.screenshot(path=str(ARTIFACTS / "1-sample.png"), full_page=True)
 
             # upload a face: the verdict is redrawn for it
@@ -131,15 +153,16 @@ def test_app_in_a_real_browser(voila_app, detector_checkpoint, celebdf_mini, tmp
             page.mouse.down()
             page.mouse.move(box["x"] + box["width"] / 2 + 80, box["y"] + box["height"] / 2, steps=8)
             page.mouse.up()
-            page.wait_for_function("([el, old]) => el.src !== old", arg=[heat.element_handle(), before],
-                                   timeout=60_000)
+            page.wait_for_function("([el, old]) => el.src !== old", arg=[heat.element_handle(), before], timeout=60_000)
             page.screenshot(path=str(ARTIFACTS / "3-opacity.png"), full_page=True)
 
             # delete the brows: the status says so and the face picture changes
             face_img = page.locator("img.widget-image").nth(0)
             face_before = face_img.get_attribute("src")
             page.locator("select").filter(has=page.locator("option", has_text="delete")).select_option(label="delete")
-            page.locator("select").filter(has=page.locator("option", has_text="brows")).first.select_option(label="brows")
+            page.locator("select").filter(has=page.locator("option", has_text="brows")).first.select_option(
+                label="brows"
+            )
             page.get_by_role("button", name="Apply edit").click()
             page.get_by_text("edited: delete brows").first.wait_for(timeout=120_000)
             assert face_img.get_attribute("src") != face_before

@@ -1,4 +1,5 @@
 """The benchmark scripts run (tiny settings on the CPU): what a GPU machine will run as is."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -6,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -24,9 +24,30 @@ def test_bench_gpu_runs_end_to_end_on_the_cpu(tmp_path, capsys):
 
     data = offline_faces(tmp_path / "faces", n_per_category=6, size=64, frames_per_video=2, progress=False)
     out = tmp_path / "gpu.json"
-    code = _script("bench_gpu").main(["--device", "cpu", "--pretrained", "none", "--backbone", "test_efficientnet",
-                                      "--img-size", "32", "--batch-size", "4", "--steps", "1", "--warmup", "0",
-                                      "--data", str(data), "--train-steps", "2", "--json", str(out)])
+    code = _script("bench_gpu").main(
+        [
+            "--device",
+            "cpu",
+            "--pretrained",
+            "none",
+            "--backbone",
+            "test_efficientnet",
+            "--img-size",
+            "32",
+            "--batch-size",
+            "4",
+            "--steps",
+            "1",
+            "--warmup",
+            "0",
+            "--data",
+            str(data),
+            "--train-steps",
+            "2",
+            "--json",
+            str(out),
+        ]
+    )
     text = capsys.readouterr().out
     assert code == 0
     result = json.loads(out.read_text())
@@ -44,7 +65,13 @@ def test_bench_train_interleaves_configs():
     from acglab.train.presets import preset
 
     bench = _script("bench_train")
-    base = preset("quick", backbone="test_efficientnet", pretrained=False, img_size=32, batch_size=4,
-                  model_options={"decoder_channels": [8, 8, 8]})
+    base = preset(
+        "quick",
+        backbone="test_efficientnet",
+        pretrained=False,
+        img_size=32,
+        batch_size=4,
+        model_options={"decoder_channels": [8, 8, 8]},
+    )
     result = bench.time_interleaved({"a": base.replace(channels_last=False), "b": base}, steps=2, warmup=1)
     assert set(result) == {"a", "b"} and all(r["steps"] == 2 and r["images_per_second"] > 0 for r in result.values())

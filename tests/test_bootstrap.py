@@ -1,5 +1,6 @@
 """Bootstrap intervals of the AUC, checked against scikit-learn, SciPy's bootstrap and DeLong's
 closed-form variance."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -41,8 +42,15 @@ def test_interval_agrees_with_scipy_and_delong():
     labels, scores = _data(n=300)
     ci = auc_interval(labels, scores[0], n_boot=4000, seed=1)
     assert ci.estimate == pytest.approx(roc_auc_score(labels == FAKE, scores[0]), abs=1e-12)
-    ref = bootstrap((labels, scores[0]), lambda y, s: roc_auc_score(y == FAKE, s), paired=True, vectorized=False,
-                    n_resamples=2000, method="percentile", random_state=2).confidence_interval
+    ref = bootstrap(
+        (labels, scores[0]),
+        lambda y, s: roc_auc_score(y == FAKE, s),
+        paired=True,
+        vectorized=False,
+        n_resamples=2000,
+        method="percentile",
+        random_state=2,
+    ).confidence_interval
     assert ci.low == pytest.approx(ref.low, abs=0.015) and ci.high == pytest.approx(ref.high, abs=0.015)
     half = (ci.high - ci.low) / 2
     assert half == pytest.approx(1.96 * _delong_se(labels, scores[0]), rel=0.15)

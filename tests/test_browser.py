@@ -9,6 +9,7 @@ showed no error output, had sliders, and that every drag changed an output.
 Needs ``/usr/bin/chromium``, the ``playwright`` package and the driver; when one is missing the
 test fails under ``CI=true`` and is skipped (with the reason) elsewhere.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -64,9 +65,12 @@ def python3_kernelspec(base: Path) -> Path:
     """A ``python3`` kernelspec that starts ipykernel with this interpreter (put first on JUPYTER_PATH)."""
     spec_dir = base / "kernels" / "python3"
     spec_dir.mkdir(parents=True)
-    spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            "display_name": "Python 3 (ipykernel)", "language": "python",
-            "env": {"ACGLAB_QUICK": "1"}}
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+        "env": {"ACGLAB_QUICK": "1"},
+    }
     (spec_dir / "kernel.json").write_text(json.dumps(spec))
     return base
 
@@ -93,17 +97,32 @@ def test_sliders_update_figures_in_jupyterlab(path, tmp_path):
     settings = tmp_path / "lab-settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True)
     (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
-    env = dict(os.environ, ACGLAB_QUICK="1", JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"),
-               JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "lab-settings"),
-               JUPYTER_PATH=os.pathsep.join(filter(None, [str(python3_kernelspec(tmp_path / "jupyter-path")),
-                                                          os.environ.get("JUPYTER_PATH")])))
+    env = dict(
+        os.environ,
+        ACGLAB_QUICK="1",
+        JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"),
+        JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "lab-settings"),
+        JUPYTER_PATH=os.pathsep.join(
+            filter(None, [str(python3_kernelspec(tmp_path / "jupyter-path")), os.environ.get("JUPYTER_PATH")])
+        ),
+    )
     # JupyterLab writes checkpoints (and autosaves outputs on long runs): give it a copy
     workdir = tmp_path / "notebooks"
     shutil.copytree(NOTEBOOK_DIR, workdir, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     for attempt in range(2):  # one retry: a drag can still miss on a loaded machine
         out = tmp_path / f"lab-{attempt}"
-        cmd = [sys.executable, str(script), str(jupyter), str(workdir), path.name, str(out),
-               "--timeout", str(RUN_TIMEOUT_S), "--drags", str(MAX_DRAGS)]
+        cmd = [
+            sys.executable,
+            str(script),
+            str(jupyter),
+            str(workdir),
+            path.name,
+            str(out),
+            "--timeout",
+            str(RUN_TIMEOUT_S),
+            "--drags",
+            str(MAX_DRAGS),
+        ]
         try:
             proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S + 180)
         except subprocess.TimeoutExpired:

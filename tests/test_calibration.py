@@ -1,14 +1,21 @@
 """Temperature scaling and the expected calibration error against independent computations:
 a brute-force grid for the temperature, the closed form of a perfectly separable case, and a
 hand-built set of bins for the ECE."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from acglab.labels import FAKE, REAL
-from acglab.metrics.calibration import (calibrate, expected_calibration_error, fit_temperature,
-                                        logits_from_probabilities, negative_log_likelihood, scaled_probability)
+from acglab.metrics.calibration import (
+    calibrate,
+    expected_calibration_error,
+    fit_temperature,
+    logits_from_probabilities,
+    negative_log_likelihood,
+    scaled_probability,
+)
 
 
 def over_confident(n=4000, seed=0, true_t=3.0):

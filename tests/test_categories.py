@@ -1,4 +1,5 @@
 """Metrics per forgery method, against scikit-learn on the same subsets."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -46,7 +47,7 @@ def test_one_class_and_bad_scores():
 
 
 def test_category_figure_draws_each_row():
-    from acglab.viz.detector_figures import category_auc_figure
+    from acglab.viz.ablation_figures import category_auc_figure
 
     table = _table()
     rows = category_metrics(table, np.linspace(0, 1, len(table)))

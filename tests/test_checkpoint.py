@@ -1,6 +1,7 @@
 """Checkpoints: a round trip gives identical outputs and OT state, a resumed run repeats the
 uninterrupted one exactly, files load with torch.load(weights_only=True), writes are atomic, and
 corrupt files, foreign files and other architectures raise CheckpointError."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -57,8 +58,17 @@ def test_round_trip_and_exact_resume(tmp_path):
     train_steps(model, optimizer, scheduler, data[:3])
     assert int(model.ot.fit_count) > 0
     rng = torch.get_rng_state()
-    path = save_checkpoint(tmp_path / "run" / "last.pt", model, optimizer, scheduler, epoch=1, step=3,
-                           best_auc=0.5, rng={"torch": rng}, history=[{"loss": 0.7}])
+    path = save_checkpoint(
+        tmp_path / "run" / "last.pt",
+        model,
+        optimizer,
+        scheduler,
+        epoch=1,
+        step=3,
+        best_auc=0.5,
+        rng={"torch": rng},
+        history=[{"loss": 0.7}],
+    )
     assert sorted(p.name for p in path.parent.iterdir()) == ["last.pt"]
 
     raw = torch.load(path, weights_only=True)
@@ -88,7 +98,9 @@ def test_round_trip_and_exact_resume(tmp_path):
     assert any(ot["refit"] for _, ot in got)
     for (a, ot_a), (b, ot_b) in zip(expected, got):
         assert torch.equal(a, b)
-        assert {k: v for k, v in ot_a.items() if k != "fit_seconds"} == {k: v for k, v in ot_b.items() if k != "fit_seconds"}
+        assert {k: v for k, v in ot_a.items() if k != "fit_seconds"} == {
+            k: v for k, v in ot_b.items() if k != "fit_seconds"
+        }
     for key, value in model.state_dict().items():
         assert torch.equal(resumed.state_dict()[key], value), key
 
@@ -100,7 +112,7 @@ def test_checkpoints_without_ot_labels_still_load(tmp_path):
     model = build_model("acg", SMALL, img_size=SIZE, ot=OT).train()
     for x, y in batches(2, seed=3):
         model(x, labels=y)
-    assert (model.ot.fit_labels[:int(model.ot.fit_count)] >= 0).all()
+    assert (model.ot.fit_labels[: int(model.ot.fit_count)] >= 0).all()
     path = save_checkpoint(tmp_path / "new.pt", model)
     ckpt = torch.load(path, weights_only=True)
     assert ckpt["config"]["options"]["ot"]["same_class"] is False
@@ -135,9 +147,13 @@ def test_corrupt_and_foreign_files_raise_checkpoint_error(tmp_path):
     torch.save({"weights": torch.zeros(2)}, plain)
     pickled = tmp_path / "pickled.pt"
     torch.save({"format": FORMAT, "config": {}, "model": {}, "thing": Unlisted()}, pickled)
-    for path, message in [(truncated, "cannot read checkpoint"), (noise, "cannot read checkpoint"),
-                          (plain, "not an acglab checkpoint"), (pickled, "cannot read checkpoint"),
-                          (tmp_path / "missing.pt", "no checkpoint at")]:
+    for path, message in [
+        (truncated, "cannot read checkpoint"),
+        (noise, "cannot read checkpoint"),
+        (plain, "not an acglab checkpoint"),
+        (pickled, "cannot read checkpoint"),
+        (tmp_path / "missing.pt", "no checkpoint at"),
+    ]:
         with pytest.raises(CheckpointError, match=message) as err:
             load_checkpoint(path)
         assert "\n" not in str(err.value)
@@ -153,7 +169,9 @@ def test_another_architecture_is_refused(tmp_path):
     other_net = save_checkpoint(tmp_path / "resnet.pt", build_model("acg", "test_resnet", img_size=SIZE))
     with pytest.raises(CheckpointError, match="backbone 'test_resnet'"):
         load_weights(acg, other_net)
-    narrow = save_checkpoint(tmp_path / "narrow.pt", build_model("acg", SMALL, img_size=SIZE, decoder_channels=[8, 8, 8]))
+    narrow = save_checkpoint(
+        tmp_path / "narrow.pt", build_model("acg", SMALL, img_size=SIZE, decoder_channels=[8, 8, 8])
+    )
     with pytest.raises(CheckpointError, match="does not fit the model: .*of another shape"):
         load_weights(acg, narrow)
     # the checkpoint itself rebuilds its own architecture

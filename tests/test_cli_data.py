@@ -1,4 +1,5 @@
 """``acglab data index | split | check-split`` through ``acglab.cli.main`` and one real subprocess."""
+
 from __future__ import annotations
 
 import json
@@ -41,7 +42,10 @@ def test_index_json_on_celebdf_mini(capsys, celebdf_mini):
     assert code == 0 and err == ""
     summary = json.loads(out)
     assert {k: summary[k] for k in ("videos", "frames", "real_videos", "fake_videos")} == {
-        "videos": 397, "frames": 1985, "real_videos": 145, "fake_videos": 252,
+        "videos": 397,
+        "frames": 1985,
+        "real_videos": 145,
+        "fake_videos": 252,
     }
     assert summary["dataset"] == "celebdf-v2" and summary["layout"] == "celebdf"
 
@@ -67,8 +71,20 @@ def test_index_missing_category_is_one_line(capsys, small_celebdf):
 def test_split_and_check_on_celebdf_mini(capsys, celebdf_mini, tmp_path, by):
     out_file = tmp_path / f"{by}.json"
     code, out, _ = run(
-        capsys, "data", "split", str(celebdf_mini), "--by", by,
-        "--test-fraction", "0.2", "--val-fraction", "0.1", "--seed", "0", "--out", str(out_file),
+        capsys,
+        "data",
+        "split",
+        str(celebdf_mini),
+        "--by",
+        by,
+        "--test-fraction",
+        "0.2",
+        "--val-fraction",
+        "0.1",
+        "--seed",
+        "0",
+        "--out",
+        str(out_file),
     )
     assert code == 0 and out.count("\n") == 1
     data = json.loads(out_file.read_text())
@@ -87,7 +103,9 @@ def test_split_and_check_on_celebdf_mini(capsys, celebdf_mini, tmp_path, by):
 
 def test_leaky_split_exits_1(capsys, small_celebdf, tmp_path):
     out_file = tmp_path / "video.json"
-    code, _, _ = run(capsys, "data", "split", str(small_celebdf), "--by", "video", "--seed", "3", "--out", str(out_file))
+    code, _, _ = run(
+        capsys, "data", "split", str(small_celebdf), "--by", "video", "--seed", "3", "--out", str(out_file)
+    )
     assert code == 0
     data = json.loads(out_file.read_text())
     data["train"].append(data["test"][0])  # one video on two sides
@@ -110,14 +128,25 @@ def test_check_split_unknown_videos(capsys, small_celebdf, tmp_path):
 
 def test_official_split_and_bad_fraction_writes_nothing(capsys, small_celebdf, tmp_path):
     out_file = tmp_path / "official.json"
-    code, out, _ = run(capsys, "data", "split", str(small_celebdf), "--by", "official", "--val-fraction", "0.2",
-                       "--out", str(out_file))
+    code, out, _ = run(
+        capsys, "data", "split", str(small_celebdf), "--by", "official", "--val-fraction", "0.2", "--out", str(out_file)
+    )
     data = json.loads(out_file.read_text())
     assert code == 0 and sorted(data["test"]) == ["Celeb-real/id0_0000", "Celeb-synthesis/id0_id1_0000"]
     assert data["val"] and "by official" in out
     bad = tmp_path / "bad.json"
-    code, _, err = run(capsys, "data", "split", str(small_celebdf), "--test-fraction", "0.9", "--val-fraction", "0.2",
-                       "--out", str(bad))
+    code, _, err = run(
+        capsys,
+        "data",
+        "split",
+        str(small_celebdf),
+        "--test-fraction",
+        "0.9",
+        "--val-fraction",
+        "0.2",
+        "--out",
+        str(bad),
+    )
     assert code == 2 and "below 1" in err and not bad.exists()
 
 
@@ -125,7 +154,11 @@ def test_subprocess_user_error_has_no_traceback(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(
         [sys.executable, "-m", "acglab.cli", "data", "index", str(tmp_path / "missing")],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
     )
     assert proc.returncode == 2 and proc.stdout == ""
     assert "Traceback" not in proc.stderr

@@ -1,5 +1,6 @@
 """The course as a whole: the notebook README lists the notebooks, the teacher's guide solves
 every exercise, `make lab` opens JupyterLab ready for a class, `make html` renders the course."""
+
 from __future__ import annotations
 
 import json
@@ -65,8 +66,11 @@ def test_course_index_links_the_rendered_notebooks(tmp_path):
         assert f'href="{path.stem}.html"' in page, path.name
     assert 'href="TEACHING.html"' in page and "<table>" in page
     out = tmp_path / "html" / "index.html"
-    subprocess.run([sys.executable, "-m", "acglab.notebook", "index", str(NOTEBOOK_DIR / "README.md"), str(out)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "acglab.notebook", "index", str(NOTEBOOK_DIR / "README.md"), str(out)],
+        check=True,
+        capture_output=True,
+    )
     assert out.read_text() == page and (out.parent / "TEACHING.html").is_file()
 
 

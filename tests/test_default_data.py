@@ -1,4 +1,5 @@
 """Which dataset is used when none is named."""
+
 from __future__ import annotations
 
 import pytest

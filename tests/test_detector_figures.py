@@ -6,6 +6,7 @@ brute-force recomputation from its fitted features, codes and neighbour table (a
 normal-vector formula in NumPy and by :func:`acglab.ot.singular.dihedral_angles`); bottleneck
 features against direct forward passes; the ablation table against the reports it reads.
 """
+
 from __future__ import annotations
 
 import copy
@@ -18,24 +19,27 @@ import numpy as np
 import pytest
 import torch
 from sklearn.metrics import roc_auc_score, roc_curve
+from synthetic_faces import make_brighter_fakes
 
 from acglab.data import FAKE, REAL, SampleTable, load_dataset
-from acglab.errors import AcglabError, DataLayoutError
+from acglab.data.tensors import FaceDataset
+from acglab.errors import AcglabError, DataLayoutError, ModelConfigError
 from acglab.explain import heatmap_overlay
-from acglab.errors import ModelConfigError
 from acglab.models.ot_module import OTFeatureModule
 from acglab.ot.singular import dihedral_angles
-from acglab.data.tensors import FaceDataset
-from acglab.viz.detector_figures import (ablation_table_figure, central_range, explanation_grid_figure,
-                                         feature_embedding_figure, read_training_log, roc_comparison_figure,
-                                         training_curves_figure)
-from synthetic_faces import make_brighter_fakes
+from acglab.viz.ablation_figures import ablation_table_figure
+from acglab.viz.detector_figures import (
+    central_range,
+    explanation_grid_figure,
+    feature_embedding_figure,
+    read_training_log,
+    roc_comparison_figure,
+    training_curves_figure,
+)
 
 IMG_SIZE = 64
 BACKBONE = "mobilenetv3_small_100"
 TINY = dict(decoder_channels=[16, 8, 4])
-
-
 
 
 @pytest.fixture(scope="module")
@@ -56,9 +60,20 @@ def tiny_acg():
 def test_training_curves_come_from_the_log_written_by_training(tmp_path):
     from acglab.train.runlog import history_csv
 
-    history = [{"epoch": e, "step": 10 * e, "lr": 2e-4, "train_loss": 1.0 / e, "train_cls": 0.7 / e,
-                "train_rec": 0.2 / e, "train_metric": 0.1 / e, "val_frame_auc": 0.5 + 0.1 * e,
-                "val_video_auc": None if e == 2 else 0.55 + 0.1 * e} for e in (1, 2, 3)]
+    history = [
+        {
+            "epoch": e,
+            "step": 10 * e,
+            "lr": 2e-4,
+            "train_loss": 1.0 / e,
+            "train_cls": 0.7 / e,
+            "train_rec": 0.2 / e,
+            "train_metric": 0.1 / e,
+            "val_frame_auc": 0.5 + 0.1 * e,
+            "val_video_auc": None if e == 2 else 0.55 + 0.1 * e,
+        }
+        for e in (1, 2, 3)
+    ]
     history[-1]["partial"] = True
     (tmp_path / "log.csv").write_text(history_csv(history))
     log = read_training_log(tmp_path)
@@ -66,8 +81,15 @@ def test_training_curves_come_from_the_log_written_by_training(tmp_path):
     assert np.isnan(log["val_video_auc"][1]) and log["partial"][2] == 1.0
     fig = training_curves_figure(tmp_path / "log.csv")
     traces = {t.name: t for t in fig.data}
-    assert list(traces) == ["L (total)", "L_cls", "L_r (real faces)", "L_m", "val AUC (frames)",
-                            "val AUC (videos)", "chance"]
+    assert list(traces) == [
+        "L (total)",
+        "L_cls",
+        "L_r (real faces)",
+        "L_m",
+        "val AUC (frames)",
+        "val AUC (videos)",
+        "chance",
+    ]
     np.testing.assert_allclose(traces["L_cls"].y, [0.7, 0.35, 0.7 / 3])
     np.testing.assert_allclose(traces["val AUC (frames)"].y, [0.6, 0.7, 0.8])
     assert traces["val AUC (frames)"].xaxis == "x2" and traces["L (total)"].xaxis == "x"
@@ -100,9 +122,9 @@ def test_roc_traces_match_scikit_learn_at_frame_and_video_level():
         np.testing.assert_allclose(frame.y, tpr)
         assert frame.name.startswith(f"{name}: AUC {roc_auc_score(lab == FAKE, sc):.3f}")
         sums, labs = defaultdict(list), {}
-        for v, l, s in zip(vid, lab, sc):
+        for v, y, s in zip(vid, lab, sc):
             sums[v].append(s)
-            labs[v] = l
+            labs[v] = y
         order = list(dict.fromkeys(vid))
         v_lab = np.array([labs[v] for v in order])
         v_sc = np.array([np.mean(sums[v]) for v in order])
@@ -152,8 +174,9 @@ def test_feature_embedding_traces_and_central_range():
     coords = rng.normal(size=(40, 2))
     coords[0] = [1e3, -1e3]  # a far outlier
     labels = np.arange(40) % 2
-    fig = feature_embedding_figure(coords, labels, generated=rng.normal(size=(7, 2)), bank=rng.normal(size=(9, 2)),
-                                   central=0.9)
+    fig = feature_embedding_figure(
+        coords, labels, generated=rng.normal(size=(7, 2)), bank=rng.normal(size=(9, 2)), central=0.9
+    )
     assert [t.name for t in fig.data] == ["real", "fake", "OT bank (fitted features)", "OT-generated features"]
     assert len(fig.data[0].x) == 20 and len(fig.data[3].x) == 7
     np.testing.assert_allclose(fig.data[1].x, coords[labels == FAKE, 0])
@@ -166,8 +189,18 @@ def test_feature_embedding_traces_and_central_range():
 
 
 def test_ablation_table_cells():
-    rows = [{"name": "ACG", "video_auc": 0.91234, "video_eer": 0.125, "frame_auc": math.nan, "frame_eer": 0.2,
-             "frame_acc": 0.75, "steps": 12, "source": "test.json"}]
+    rows = [
+        {
+            "name": "ACG",
+            "video_auc": 0.91234,
+            "video_eer": 0.125,
+            "frame_auc": math.nan,
+            "frame_eer": 0.2,
+            "frame_acc": 0.75,
+            "steps": 12,
+            "source": "test.json",
+        }
+    ]
     cells = ablation_table_figure(rows).data[0].cells.values
     assert [c[0] for c in cells] == ["ACG", "0.912", "12.5%", "n/a", "20.0%", "75.0%", "12", "test.json"]
 
@@ -268,9 +301,14 @@ def test_face_explorer_slider_shows_the_chosen_face():
     from acglab.viz.detector_widgets import face_explorer
 
     rng = np.random.default_rng(0)
-    maps = FaceMaps(faces=rng.integers(0, 256, (3, 8, 8, 3)).astype(np.uint8), gradcam=rng.random((3, 8, 8)),
-                    residual=rng.random((3, 8, 8)), scores=np.array([0.2, 0.7, 0.4]),
-                    labels=np.array([REAL, FAKE, FAKE]), videos=["a", "b", "c"])
+    maps = FaceMaps(
+        faces=rng.integers(0, 256, (3, 8, 8, 3)).astype(np.uint8),
+        gradcam=rng.random((3, 8, 8)),
+        residual=rng.random((3, 8, 8)),
+        scores=np.array([0.2, 0.7, 0.4]),
+        labels=np.array([REAL, FAKE, FAKE]),
+        videos=["a", "b", "c"],
+    )
     ex = face_explorer(maps)
     assert len(ex.figure.data) == 3
     ex.sliders["face"].value = 2
@@ -385,8 +423,17 @@ def test_train_ablation_trains_each_arm_once_and_writes_reports(faces, tmp_path)
     from acglab.train import preset
 
     _, table = faces
-    config = preset("quick", backbone=BACKBONE, pretrained=False, img_size=32, batch_size=4, epochs=1, num_workers=0,
-                    model_options={"decoder_channels": [8, 8, 8]}, checkpoint_every=0)
+    config = preset(
+        "quick",
+        backbone=BACKBONE,
+        pretrained=False,
+        img_size=32,
+        batch_size=4,
+        epochs=1,
+        num_workers=0,
+        model_options={"decoder_channels": [8, 8, 8]},
+        checkpoint_every=0,
+    )
     arms = ("backbone", "acg-no-ot")
     first = train_ablation(config, table, SampleTable(), table, tmp_path, arms=arms, device="cpu", progress=False)
     assert [r.arm for r in first] == list(arms) and all(r.steps == 3 for r in first)
@@ -407,14 +454,18 @@ def test_ablation_intervals_and_figure():
     from sklearn.metrics import roc_auc_score
 
     from acglab.eval.ablation import ArmResult, ablation_intervals
-    from acglab.viz.detector_figures import ablation_interval_figure
+    from acglab.viz.ablation_figures import ablation_interval_figure
 
     rng = np.random.default_rng(0)
     videos = [f"v{i}" for i in range(60) for _ in range(3)]
     labels = np.array([REAL if i % 3 == 0 else FAKE for i in range(60) for _ in range(3)])
     signal = (labels == FAKE).astype(float)
-    arms = [ArmResult(arm, Path("."), {}, "test", labels=labels, scores=signal * s + rng.normal(size=len(labels)),
-                      videos=videos) for arm, s in (("backbone", 0.5), ("acg", 2.5))]
+    arms = [
+        ArmResult(
+            arm, Path("."), {}, "test", labels=labels, scores=signal * s + rng.normal(size=len(labels)), videos=videos
+        )
+        for arm, s in (("backbone", 0.5), ("acg", 2.5))
+    ]
     rows = ablation_intervals(arms, n_boot=500)
     for row, arm in zip(rows, arms):
         means = np.array([arm.scores[np.array(videos) == v].mean() for v in dict.fromkeys(videos)])
@@ -445,12 +496,20 @@ def test_stored_ablation_picks_best_validation_epochs_and_averages_seeds(tmp_pat
     fake = np.array([lab == FAKE for lab in labels], float)
 
     def run(strengths, val_frame):
-        return [[e + 1, 0.5, vf, {"video_scores": {v: [float(fake[i] * s + rng.normal()), labels[i]]
-                                                   for i, v in enumerate(videos)}}]
-                for e, (s, vf) in enumerate(zip(strengths, val_frame))]
+        return [
+            [
+                e + 1,
+                0.5,
+                vf,
+                {"video_scores": {v: [float(fake[i] * s + rng.normal()), labels[i]] for i, v in enumerate(videos)}},
+            ]
+            for e, (s, vf) in enumerate(zip(strengths, val_frame))
+        ]
 
-    stored = {"acg": {"seed0": run([0.1, 3.0, 0.2], [0.6, 0.9, 0.9]), "seed1": run([2.0, 0.1], [0.8, 0.7])},
-              "backbone": {"seed0": run([0.5], [0.5]), "seed1": run([0.5], [0.5]), "seed2": run([1.0], [0.5])}}
+    stored = {
+        "acg": {"seed0": run([0.1, 3.0, 0.2], [0.6, 0.9, 0.9]), "seed1": run([2.0, 0.1], [0.8, 0.7])},
+        "backbone": {"seed0": run([0.5], [0.5]), "seed1": run([0.5], [0.5]), "seed2": run([1.0], [0.5])},
+    }
     path = tmp_path / "scores.json"
     path.write_text(json.dumps(stored))
     rows = stored_ablation(path, {"backbone": "backbone", "acg": "ACG"}, reference="backbone", n_boot=300)
@@ -470,8 +529,9 @@ def test_stored_ablation_picks_best_validation_epochs_and_averages_seeds(tmp_pat
     kept = stored_ablation(path, {"acg-no-ot": "x", "acg": "ACG"}, reference="backbone", n_boot=300, skip_missing=True)
     assert [r["arm"] for r in kept] == ["acg"] and "diff" not in kept[0]
     last = stored_ablation(path, {"acg": "ACG"}, reference="backbone", n_boot=300, rule="last epoch")
-    assert last[0]["video_auc"] == pytest.approx(np.mean([auc(stored["acg"]["seed0"][2][3]),
-                                                          auc(stored["acg"]["seed1"][1][3])]))
+    assert last[0]["video_auc"] == pytest.approx(
+        np.mean([auc(stored["acg"]["seed0"][2][3]), auc(stored["acg"]["seed1"][1][3])])
+    )
 
 
 def test_checkpoint_rules_pick_the_epoch_each_rule_names():
@@ -482,8 +542,7 @@ def test_checkpoint_rules_pick_the_epoch_each_rule_names():
     run = [[1, 0.9, 0.5, "a"], [2, 0.5, 0.8, "b"], [3, 0.8, 0.8, "c"], [4, 0.85, 0.6, "d"], [5, 0.2, 0.1, "e"]]
     # trailing means: 0.9, 0.7, 0.733, 0.717, 0.617 -> epoch 1
     picks = {rule: choose_epoch(run, rule)[3] for rule in CHECKPOINT_RULES}
-    assert picks == {"val video AUC": "a", "val frame AUC": "b", "val video AUC, 3-epoch mean": "a",
-                     "last epoch": "e"}
+    assert picks == {"val video AUC": "a", "val frame AUC": "b", "val video AUC, 3-epoch mean": "a", "last epoch": "e"}
     run[0][1] = 0.6  # trailing means: 0.6, 0.55, 0.633, 0.717, 0.617 -> epoch 4
     assert choose_epoch(run, "val video AUC, 3-epoch mean")[3] == "d"
     with pytest.raises(AcglabError, match="unknown checkpoint rule 'best'"):

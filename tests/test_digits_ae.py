@@ -1,6 +1,7 @@
 """The digits autoencoder: it learns (beats the mean-image baseline, computed with numpy), is
 deterministic under a seed, its normalised codes have the stated RMS norm, and decode(encode(x))
 is the network's own reconstruction."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -8,9 +9,17 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
-from acglab.models.digits_ae import (DIGIT_PIXELS, DigitsAutoencoder, DigitsAutoencoderError, decode_codes,
-                                     encode_images, load_digit_images, mean_image_error, reconstruction_error,
-                                     train_digits_autoencoder)
+from acglab.models.digits_ae import (
+    DIGIT_PIXELS,
+    DigitsAutoencoder,
+    DigitsAutoencoderError,
+    decode_codes,
+    encode_images,
+    load_digit_images,
+    mean_image_error,
+    reconstruction_error,
+    train_digits_autoencoder,
+)
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +53,7 @@ def test_codes_are_centred_with_the_requested_rms_norm(trained):
     model, codes, _ = trained
     c = codes.astype(np.float64)
     np.testing.assert_allclose(c.mean(0), 0.0, atol=1e-5)
-    assert np.sqrt((c ** 2).sum(1).mean()) == pytest.approx(1.5, rel=1e-5)
+    assert np.sqrt((c**2).sum(1).mean()) == pytest.approx(1.5, rel=1e-5)
     images, _ = load_digit_images()
     with torch.no_grad():
         raw = model.encoder(torch.from_numpy(images)).numpy().astype(np.float64)
@@ -75,10 +84,17 @@ def test_training_is_deterministic_and_leaves_global_rng_alone():
     assert not np.allclose(a_codes, c_codes)
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    (dict(latent_dim=0), "latent_dim"), (dict(latent_dim=65), "latent_dim"), (dict(latent_dim=2.5), "latent_dim"),
-    (dict(epochs=0), "epochs"), (dict(lr=0.0), "lr"), (dict(code_radius=-1.0), "code_radius"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        (dict(latent_dim=0), "latent_dim"),
+        (dict(latent_dim=65), "latent_dim"),
+        (dict(latent_dim=2.5), "latent_dim"),
+        (dict(epochs=0), "epochs"),
+        (dict(lr=0.0), "lr"),
+        (dict(code_radius=-1.0), "code_radius"),
+    ],
+)
 def test_bad_settings(kwargs, match):
     with pytest.raises(DigitsAutoencoderError, match=match):
         train_digits_autoencoder(**kwargs)

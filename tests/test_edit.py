@@ -4,6 +4,7 @@ the blending band they stay inside, the `acglab edit` command and its refusals.
 The tests use two full frames of the Celeb-DF subset and dlib's predictor: when either is
 missing they fail under ``CI=true`` and are skipped (with the reason) elsewhere.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,9 +16,9 @@ from scipy import ndimage
 
 from acglab.cli import main
 from acglab.edit import PARTS, PartError, changed_outside, delete_part, modify_part, part_mask, replace_part
-from acglab.edit.geometric import (band_pixels, check_compatible, edit_band, feathered, head_turn, synthesize_face)
-from acglab.faces.parts import inter_ocular, mask_bbox
+from acglab.edit.geometric import band_pixels, check_compatible, edit_band, feathered, head_turn, synthesize_face
 from acglab.faces.landmarks68 import LandmarkModelError
+from acglab.faces.parts import inter_ocular, mask_bbox
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 FRAMES = ("Celeb-real/id0_0001_000.jpg", "Celeb-real/id11_0006_000.jpg")
@@ -103,9 +104,9 @@ def test_each_operation_changes_the_part_and_nothing_beyond_the_band(faces, op):
         result = synthesize_face(image, lm, [(other, other_lm, "eyes"), (other, other_lm, "mouth")])
     diff = np.abs(result.image.astype(int) - image.astype(int)).max(2)
     inside = result.mask.astype(bool)
-    assert diff[inside].mean() > 5, op                           # the part did change
+    assert diff[inside].mean() > 5, op  # the part did change
     assert (diff[result.band == 0] == 0).all() and result.changed_outside == 0.0
-    assert result.band.sum() <= (result.mask.sum() + 1) * 12    # the band is a margin, not the image
+    assert result.band.sum() <= (result.mask.sum() + 1) * 12  # the band is a margin, not the image
     record = result.summary()
     assert record["op"] in ("replace", "delete", "modify", "synthesize") and len(record["bbox"]) == 4
     json.dumps(record)
@@ -131,13 +132,20 @@ def test_faces_too_different_are_refused_with_a_reason(faces):
 def test_cli_edits_and_reports(faces, tmp_path, capsys):
     (path, image, _), (other, _, _) = faces
     out = tmp_path / "edited.png"
-    assert main(["edit", str(path), "--op", "replace", "--part", "mouth", "--with", str(other), "--out", str(out),
-                 "--json"]) == 0
+    assert (
+        main(
+            ["edit", str(path), "--op", "replace", "--part", "mouth", "--with", str(other), "--out", str(out), "--json"]
+        )
+        == 0
+    )
     record = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert record["op"] == "replace" and record["part"] == "mouth" and record["changed_outside"] == 0.0
     assert out.is_file()
-    for op in (["--op", "delete", "--part", "brows"], ["--op", "modify", "--part", "nose", "--amount", "0.2"],
-               ["--op", "synthesize", "--with", str(other), "--part", "eyes,mouth"]):
+    for op in (
+        ["--op", "delete", "--part", "brows"],
+        ["--op", "modify", "--part", "nose", "--amount", "0.2"],
+        ["--op", "synthesize", "--with", str(other), "--part", "eyes,mouth"],
+    ):
         target = tmp_path / f"{op[1]}.png"
         assert main(["edit", str(path), *op, "--out", str(target)]) == 0 and target.is_file(), op
 
@@ -234,8 +242,8 @@ def test_edit_scores_apply_each_named_edit_and_mark_refusals(faces):
 def test_cli_writes_a_labelled_edit_set_that_the_data_layer_reads(faces, tmp_path, capsys):
     import shutil
 
-    from acglab.data.layouts import load_dataset
     from acglab.data.images import save_image
+    from acglab.data.layouts import load_dataset
 
     folder = tmp_path / "photos"
     folder.mkdir()

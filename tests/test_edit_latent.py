@@ -1,11 +1,22 @@
 """Latent-space edits (acglab.edit.latent) against closed forms and brute force."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from acglab.edit.latent import (LatentEditError, class_direction, decode, ica_directions, move_along,
-                                pca_directions, project_out, spread_along, swap_factors, synthesize_codes)
+from acglab.edit.latent import (
+    LatentEditError,
+    class_direction,
+    decode,
+    ica_directions,
+    move_along,
+    pca_directions,
+    project_out,
+    spread_along,
+    swap_factors,
+    synthesize_codes,
+)
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -64,9 +75,9 @@ def test_modify_delete_replace_by_their_formulas():
     dirs = rng.normal(size=(2, 6))
     swapped = swap_factors(z[0], z[1], dirs)
     q, _ = np.linalg.qr(dirs.T)
-    assert np.allclose(q.T @ swapped, q.T @ z[1])                  # b's factors
+    assert np.allclose(q.T @ swapped, q.T @ z[1])  # b's factors
     rest = np.eye(6) - q @ q.T
-    assert np.allclose(rest @ swapped, rest @ z[0])                # a's everything else
+    assert np.allclose(rest @ swapped, rest @ z[0])  # a's everything else
     with pytest.raises(LatentEditError, match="zero"):
         move_along(z[0], np.zeros(6), 1.0)
 
@@ -78,8 +89,8 @@ def test_synthesized_codes_are_admissible_interpolations_and_decode():
     pairs = made.pairs.numpy()
     w = made.weights.numpy()[:, None]
     assert np.allclose(codes, (1 - w) * z[pairs[:, 0]] + w * z[pairs[:, 1]], atol=1e-5)
-    blob = (np.arange(120) >= 60)
-    assert (blob[pairs[:, 0]] == blob[pairs[:, 1]]).all()          # never across the gap between the blobs
+    blob = np.arange(120) >= 60
+    assert (blob[pairs[:, 0]] == blob[pairs[:, 1]]).all()  # never across the gap between the blobs
     from acglab.models.latent import build_latent_model
 
     model = build_latent_model({"model": "ae", "channels": 1, "img_size": 8, "latent_dim": 3})
@@ -94,16 +105,42 @@ def test_latent_edits_on_a_face_vae_trained_by_the_cli(celebdf_mini, tmp_path):
     from acglab.train.latent import encode_all, latent_model_from_checkpoint
 
     run = tmp_path / "vae"
-    assert main(["latent", "train", "--model", "vae", "--data", str(celebdf_mini / "faces"), "--img-size", "32",
-                 "--max-images", "96", "--epochs", "1", "--latent-dim", "8", "--out", str(run)]) == 0
+    assert (
+        main(
+            [
+                "latent",
+                "train",
+                "--model",
+                "vae",
+                "--data",
+                str(celebdf_mini / "faces"),
+                "--img-size",
+                "32",
+                "--max-images",
+                "96",
+                "--epochs",
+                "1",
+                "--latent-dim",
+                "8",
+                "--out",
+                str(run),
+            ]
+        )
+        == 0
+    )
     model = latent_model_from_checkpoint(run / "best.pt")
     faces = face_array(celebdf_mini / "faces", 32, max_images=96)
     z = encode_all(model, faces).double().numpy()
     real_fake = class_direction(z, faces.labels["real/fake"], 1, 0, name="real vs fake")
     pcs = pca_directions(z, 3)
     mean, sd = spread_along(z, real_fake.vectors[0])
-    edited = np.stack([move_along(z[0], real_fake.vectors[0], 2.0, sd), project_out(z[0], pcs.vectors[0]),
-                       swap_factors(z[0], z[1], pcs)])
+    edited = np.stack(
+        [
+            move_along(z[0], real_fake.vectors[0], 2.0, sd),
+            project_out(z[0], pcs.vectors[0]),
+            swap_factors(z[0], z[1], pcs),
+        ]
+    )
     new, _ = synthesize_codes(z, 4, seed=0)
     images = decode(model, np.concatenate([edited, new]))
     assert images.shape == (7, 3, 32, 32) and np.isfinite(images).all()

@@ -1,4 +1,5 @@
 """The moving average of the weights: the decay schedule and the update against a direct computation."""
+
 from __future__ import annotations
 
 import numpy as np

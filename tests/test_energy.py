@@ -1,22 +1,29 @@
 """The energy picture of Fig. 1-1 (acglab.theory.energy) against closed forms."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from acglab.theory import (TheoryInputError, energy_minima, energy_outcome, kernel_energy, kernel_energy_gradient,
-                           roll_down)
+from acglab.theory import (
+    TheoryInputError,
+    energy_minima,
+    energy_outcome,
+    kernel_energy,
+    kernel_energy_gradient,
+    roll_down,
+)
 
 
 def test_energy_is_minus_log_sum_of_gaussian_kernels_and_its_gradient_matches_finite_differences():
     m, s = np.array([-2.0, 0.5, 3.0]), 0.7
     x = np.linspace(-5, 6, 41)
-    direct = -np.log(np.exp(-(x[:, None] - m) ** 2 / (2 * s * s)).sum(1))
+    direct = -np.log(np.exp(-((x[:, None] - m) ** 2) / (2 * s * s)).sum(1))
     assert np.allclose(kernel_energy(x, m, s), direct)
     h = 1e-5
     numeric = (kernel_energy(x + h, m, s) - kernel_energy(x - h, m, s)) / (2 * h)
     assert np.allclose(kernel_energy_gradient(x, m, s), numeric, atol=1e-6)
-    assert np.isfinite(kernel_energy(np.array([1e3]), m, 0.01)).all()   # log-sum-exp is stable
+    assert np.isfinite(kernel_energy(np.array([1e3]), m, 0.01)).all()  # log-sum-exp is stable
     with pytest.raises(TheoryInputError):
         kernel_energy(x, m, 0.0)
 

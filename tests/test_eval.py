@@ -4,36 +4,28 @@ Independent checks: the JSON metrics equal :func:`acglab.metrics.evaluate` on sc
 calling the model on one image at a time; video-level AUC equals scikit-learn's on per-video
 means computed here; the evaluated part holds exactly the split's videos.
 """
+
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from sklearn.metrics import roc_auc_score
+from synthetic_faces import make_brighter_fakes
 
 from acglab.cli import main
 from acglab.data import FAKE, REAL, Sample, SampleTable, Split, load_dataset, save_split
 from acglab.errors import SplitError, SplitLeakageError
-from acglab.eval.evaluate import (
-    Evaluation,
-    metrics_report,
-    read_scores_csv,
-    scores_csv_path,
-    select_part,
-    write_report,
-)
+from acglab.eval.evaluate import Evaluation, metrics_report, read_scores_csv, scores_csv_path, select_part, write_report
 from acglab.eval.predict import batch_scores, predict_table
 from acglab.metrics import evaluate
-from synthetic_faces import make_brighter_fakes
 
 IMG_SIZE = 32
 BACKBONE = "resnet18"
-
-
 
 
 @pytest.fixture(scope="module")
@@ -56,12 +48,13 @@ def checkpoint(tmp_path_factory):
 
 def _direct_scores(checkpoint, table):
     """P(fake) of each row by calling the model on one image at a time: 1 / (1 + exp(-z))."""
-    from acglab.models.checkpoint import model_from_checkpoint
     from acglab.data.tensors import FaceDataset
+    from acglab.models.checkpoint import model_from_checkpoint
 
     model = model_from_checkpoint(checkpoint).eval()
-    data = FaceDataset(table, img_size=IMG_SIZE, normalization=model.normalization, train=False,
-                       hflip=False, synth_augment=False)
+    data = FaceDataset(
+        table, img_size=IMG_SIZE, normalization=model.normalization, train=False, hflip=False, synth_augment=False
+    )
     out = []
     with torch.no_grad():
         for i in range(len(table)):
@@ -90,8 +83,24 @@ def test_eval_json_matches_metrics_on_directly_computed_scores(datasets, checkpo
     test_videos = ["real/v1", "real/v3", "fake/v0", "fake/v2", "fake/v4"]
     split_path = save_split(_split(table, test_videos), tmp_path / "split.json")
     out = tmp_path / "res" / "metrics.json"
-    code, stdout, err = _run(capsys, "eval", "--checkpoint", checkpoint, "--data", home, "--split", split_path,
-                             "--json", out, "--device", "cpu", "--batch-size", 4, "--roc", tmp_path / "res" / "roc.html")
+    code, stdout, err = _run(
+        capsys,
+        "eval",
+        "--checkpoint",
+        checkpoint,
+        "--data",
+        home,
+        "--split",
+        split_path,
+        "--json",
+        out,
+        "--device",
+        "cpu",
+        "--batch-size",
+        4,
+        "--roc",
+        tmp_path / "res" / "roc.html",
+    )
     assert code == 0, err
     assert "frames: ACC" in stdout and "videos: ACC" in stdout
     report = json.loads(out.read_text())
@@ -141,7 +150,7 @@ def test_batch_scores_places_scores_by_index_and_restores_mode():
 
     x = torch.randn(7, 3, 2, 2)
     order = [4, 0, 6, 2, 1, 5, 3]
-    batches = [(x[order[i:i + 3]], torch.zeros(3), torch.tensor(order[i:i + 3])) for i in range(0, 7, 3)]
+    batches = [(x[order[i : i + 3]], torch.zeros(3), torch.tensor(order[i : i + 3])) for i in range(0, 7, 3)]
     model = Linear().train()
     got = batch_scores(model, batches, 7)
     z = x.sum(dim=(1, 2, 3)).double().numpy()
@@ -163,22 +172,32 @@ def _sample(video, label, ids, frame=0):
     return Sample(f"/x/{video}_{frame}.jpg", label, video, tuple(ids), video.split("/")[0], "hand", frame)
 
 
-HAND = SampleTable([
-    _sample("Celeb-real/id0_0000", REAL, ["id0"]), _sample("Celeb-real/id0_0000", REAL, ["id0"], 1),
-    _sample("Celeb-real/id1_0000", REAL, ["id1"]),
-    _sample("Celeb-real/id2_0000", REAL, ["id2"]),
-    _sample("Celeb-synthesis/id0_id1_0000", FAKE, ["id0", "id1"]),
-    _sample("Celeb-synthesis/id2_id1_0000", FAKE, ["id2", "id1"]),
-    _sample("Celeb-synthesis/id3_id2_0000", FAKE, ["id3", "id2"]),
-])
+HAND = SampleTable(
+    [
+        _sample("Celeb-real/id0_0000", REAL, ["id0"]),
+        _sample("Celeb-real/id0_0000", REAL, ["id0"], 1),
+        _sample("Celeb-real/id1_0000", REAL, ["id1"]),
+        _sample("Celeb-real/id2_0000", REAL, ["id2"]),
+        _sample("Celeb-synthesis/id0_id1_0000", FAKE, ["id0", "id1"]),
+        _sample("Celeb-synthesis/id2_id1_0000", FAKE, ["id2", "id1"]),
+        _sample("Celeb-synthesis/id3_id2_0000", FAKE, ["id3", "id2"]),
+    ]
+)
 
 
 def test_select_part_takes_exactly_the_parts_videos():
-    split = Split(train=["Celeb-real/id1_0000"], val=["Celeb-real/id2_0000"],
-                  test=["Celeb-real/id0_0000", "Celeb-synthesis/id0_id1_0000", "Celeb-synthesis/id3_id2_0000"])
+    split = Split(
+        train=["Celeb-real/id1_0000"],
+        val=["Celeb-real/id2_0000"],
+        test=["Celeb-real/id0_0000", "Celeb-synthesis/id0_id1_0000", "Celeb-synthesis/id3_id2_0000"],
+    )
     test = select_part(HAND, split, "test")
-    assert [s.video for s in test] == ["Celeb-real/id0_0000", "Celeb-real/id0_0000", "Celeb-synthesis/id0_id1_0000",
-                                       "Celeb-synthesis/id3_id2_0000"]
+    assert [s.video for s in test] == [
+        "Celeb-real/id0_0000",
+        "Celeb-real/id0_0000",
+        "Celeb-synthesis/id0_id1_0000",
+        "Celeb-synthesis/id3_id2_0000",
+    ]
     assert [s.video for s in select_part(HAND, split, "val")] == ["Celeb-real/id2_0000"]
     assert select_part(HAND, None) is HAND  # no split: every sample (cross-dataset)
     with pytest.raises(SplitError, match="unknown split part"):
@@ -192,8 +211,9 @@ def test_select_part_refuses_parts_sharing_videos_or_targets_with_training():
     with pytest.raises(SplitLeakageError, match="test part shares 1 videos"):
         select_part(HAND, shared_video, "test")
     # id2 is the target of a val video and of a test video: test leaks into val
-    shared_target = Split(train=["Celeb-real/id1_0000"], val=["Celeb-real/id2_0000"],
-                          test=["Celeb-synthesis/id2_id1_0000"])
+    shared_target = Split(
+        train=["Celeb-real/id1_0000"], val=["Celeb-real/id2_0000"], test=["Celeb-synthesis/id2_id1_0000"]
+    )
     with pytest.raises(SplitLeakageError, match=r"target identities \(id2\) with train and val"):
         select_part(HAND, shared_target, "test")
     assert len(select_part(HAND, shared_target, "test", allow_leaky=True)) == 1
@@ -211,22 +231,60 @@ def test_leaky_split_is_refused_by_the_cli_and_nothing_is_written(datasets, chec
     leaky = _split(table, ["real/v0", "fake/v0"], train=table.videos)
     split_path = save_split(leaky, tmp_path / "leaky.json")
     out = tmp_path / "res" / "m.json"
-    code, stdout, err = _run(capsys, "eval", "--checkpoint", checkpoint, "--data", home, "--split", split_path,
-                             "--json", out, "--device", "cpu")
+    code, stdout, err = _run(
+        capsys,
+        "eval",
+        "--checkpoint",
+        checkpoint,
+        "--data",
+        home,
+        "--split",
+        split_path,
+        "--json",
+        out,
+        "--device",
+        "cpu",
+    )
     assert code == 2 and stdout == ""
     assert err.startswith("acglab: error: split is leaky") and err.count("\n") == 1
     assert not (tmp_path / "res").exists()
-    code, _, err = _run(capsys, "eval", "--checkpoint", checkpoint, "--data", home, "--split", split_path,
-                        "--json", out, "--device", "cpu", "--allow-leaky-split")
+    code, _, err = _run(
+        capsys,
+        "eval",
+        "--checkpoint",
+        checkpoint,
+        "--data",
+        home,
+        "--split",
+        split_path,
+        "--json",
+        out,
+        "--device",
+        "cpu",
+        "--allow-leaky-split",
+    )
     assert code == 0 and json.loads(out.read_text())["n_videos"] == 2
 
 
 def test_cross_dataset_evaluation_scores_every_sample(datasets, checkpoint, tmp_path, capsys):
     _, other = datasets
     out = tmp_path / "cross.json"
-    code, _, err = _run(capsys, "eval", "--checkpoint", checkpoint, "--data", other, "--json", out, "--device", "cpu",
-                        "--roc", tmp_path / "cross.png")
+    code, _, err = _run(
+        capsys,
+        "eval",
+        "--checkpoint",
+        checkpoint,
+        "--data",
+        other,
+        "--json",
+        out,
+        "--device",
+        "cpu",
+        "--roc",
+        tmp_path / "cross.png",
+    )
     from acglab.eval.evaluate import kaleido_available
+
     assert code == 0, err
     report = json.loads(out.read_text())
     table = load_dataset(other)
@@ -250,7 +308,10 @@ def test_cli_refuses_bad_inputs_with_one_line(datasets, checkpoint, tmp_path, ca
         (["--checkpoint", bad_ckpt, "--data", home, "--json", tmp_path / "a.json"], "checkpoint"),
         (["--checkpoint", checkpoint, "--data", tmp_path / "nowhere", "--json", tmp_path / "a.json"], ""),
         (["--checkpoint", checkpoint, "--data", home, "--json", tmp_path / "a.txt"], ".json"),
-        (["--checkpoint", checkpoint, "--data", home, "--json", tmp_path / "a.json", "--roc", tmp_path / "r.svg"], ".html"),
+        (
+            ["--checkpoint", checkpoint, "--data", home, "--json", tmp_path / "a.json", "--roc", tmp_path / "r.svg"],
+            ".html",
+        ),
         (["--checkpoint", checkpoint, "--data", home, "--json", tmp_path / "a.json", "--part", "val"], "--split"),
     ]
     for argv, needle in cases:
@@ -269,14 +330,30 @@ def test_write_report_turns_nan_into_null(tmp_path):
     assert data["frame"]["acc"] == pytest.approx(0.5)
 
 
-def test_celebdf_mini_test_part_of_a_target_split_and_refusal_of_a_video_split(celebdf_mini, checkpoint, tmp_path, capsys):
+def test_celebdf_mini_test_part_of_a_target_split_and_refusal_of_a_video_split(
+    celebdf_mini, checkpoint, tmp_path, capsys
+):
     from acglab.data import make_split
 
     table = load_dataset(celebdf_mini)
     clean = save_split(make_split(table, by="target", seed=0), tmp_path / "target.json")
     out = tmp_path / "celebdf.json"
-    code, _, err = _run(capsys, "eval", "--checkpoint", checkpoint, "--data", celebdf_mini, "--split", clean,
-                        "--json", out, "--device", "cpu", "--batch-size", 64)
+    code, _, err = _run(
+        capsys,
+        "eval",
+        "--checkpoint",
+        checkpoint,
+        "--data",
+        celebdf_mini,
+        "--split",
+        clean,
+        "--json",
+        out,
+        "--device",
+        "cpu",
+        "--batch-size",
+        64,
+    )
     assert code == 0, err
     report = json.loads(out.read_text())
     split = json.loads(clean.read_text())
@@ -287,8 +364,20 @@ def test_celebdf_mini_test_part_of_a_target_split_and_refusal_of_a_video_split(c
     # a video-level split puts target identities on both sides: refused, nothing written
     leaky = save_split(make_split(table, by="video", seed=0), tmp_path / "video.json")
     out2 = tmp_path / "leaky" / "m.json"
-    code, _, err = _run(capsys, "eval", "--checkpoint", checkpoint, "--data", celebdf_mini, "--split", leaky,
-                        "--json", out2, "--device", "cpu")
+    code, _, err = _run(
+        capsys,
+        "eval",
+        "--checkpoint",
+        checkpoint,
+        "--data",
+        celebdf_mini,
+        "--split",
+        leaky,
+        "--json",
+        out2,
+        "--device",
+        "cpu",
+    )
     assert code == 2 and "target identities" in err and err.count("\n") == 1
     assert not out2.parent.exists()
 
@@ -300,8 +389,20 @@ def test_one_class_folder_reports_acc_and_says_auc_is_undefined(datasets, checkp
     only_fake = tmp_path / "only-fake"
     shutil.copytree(Path(home) / "fake", only_fake / "fake")
     out = tmp_path / "one.json"
-    code, stdout, err = _run(capsys, "eval", "--checkpoint", checkpoint, "--data", only_fake, "--json", out,
-                             "--device", "cpu", "--roc", tmp_path / "roc.html")
+    code, stdout, err = _run(
+        capsys,
+        "eval",
+        "--checkpoint",
+        checkpoint,
+        "--data",
+        only_fake,
+        "--json",
+        out,
+        "--device",
+        "cpu",
+        "--roc",
+        tmp_path / "roc.html",
+    )
     assert code == 0, err
     assert err.count("\n") == 1 and "all fake" in err and "AUC and EER are undefined" in err
     assert "AUC n/a" in stdout and "ACC " in stdout

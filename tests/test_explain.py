@@ -4,6 +4,7 @@ Known answers: a model whose logit depends only on one half of the image gets it
 that half; the heatmap equals pytorch-grad-cam's and a Grad-CAM computed here by hand with
 autograd; the residual map equals |x - x_hat| computed by hand in image space.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -45,7 +46,7 @@ class HalfConv(nn.Module):
         if self.side == "left":
             mask[..., : w // 2] = 1
         else:
-            mask[..., w // 2:] = 1
+            mask[..., w // 2 :] = 1
         return a * mask
 
 
@@ -113,7 +114,9 @@ class SmallCNN(nn.Module):
     def __init__(self):
         super().__init__()
         torch.manual_seed(3)
-        self.features = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 8, 3, stride=2, padding=1), nn.ReLU())
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 8, 3, stride=2, padding=1), nn.ReLU()
+        )
         self.head = nn.Linear(8, 1)
         self.config = {"arch": "small", "img_size": 24}
         self.normalization = {"mean": MEAN, "std": STD}
@@ -181,9 +184,16 @@ class TimmWrapped(nn.Module):
         ("resnet18", {"features_only": True}, "encoder.layer4"),
         ("mobilenetv3_small_100", {"features_only": True}, "encoder.blocks.5"),
         ("resnet18", {"features_only": True, "out_indices": (0, 1, 2, 3)}, "encoder.layer3"),
-        ("resnet18", {"features_only": True, "out_indices": (0, 1, 2, 3), "feature_cls": "getter"}, "encoder.model.layer3"),
-        ("legacy_xception", {"features_only": True, "out_indices": (0, 1, 2, 3), "feature_cls": "getter"},
-         "encoder.model.block11.rep.7.pointwise"),  # timm names the pruned block12; last conv kept
+        (
+            "resnet18",
+            {"features_only": True, "out_indices": (0, 1, 2, 3), "feature_cls": "getter"},
+            "encoder.model.layer3",
+        ),
+        (
+            "legacy_xception",
+            {"features_only": True, "out_indices": (0, 1, 2, 3), "feature_cls": "getter"},
+            "encoder.model.block11.rep.7.pointwise",
+        ),  # timm names the pruned block12; last conv kept
         ("legacy_xception", {"num_classes": 0}, "encoder.conv4"),
     ],
 )
@@ -337,7 +347,9 @@ def test_cli_explain_writes_verdict_maps_and_figures(quick_checkpoint, pictures,
     assert load_image(out / "gradcam.png").shape == face.shape == load_image(out / "residual.png").shape
     # the same face read as a crop: no second crop, the same probability
     again = tmp_path / "again"
-    code, _, err = _explain(capsys, out / "face.png", "--checkpoint", quick_checkpoint, "--out", again, "--no-face-crop")
+    code, _, err = _explain(
+        capsys, out / "face.png", "--checkpoint", quick_checkpoint, "--out", again, "--no-face-crop"
+    )
     assert code == 0, err
     second = json.loads((again / "verdict.json").read_text())
     assert second["face"]["cropped"] is False and second["face"]["box"] is None

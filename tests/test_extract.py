@@ -1,4 +1,5 @@
 """Video frame sampling and reading (acglab.data.video) and face extraction (acglab.data.extract)."""
+
 from __future__ import annotations
 
 import json
@@ -47,6 +48,7 @@ def face_frames(n, size=256):
 
 # --- frame sampling and reading ---------------------------------------------------------
 
+
 def test_sample_frame_indices_closed_form():
     for n_total in range(0, 50):
         for n in range(0, 60):
@@ -82,7 +84,7 @@ def test_read_frames_returns_the_wanted_frames(tmp_path, suffix):
 def test_read_frames_gives_rgb_order(tmp_path):
     red = np.zeros((32, 32, 3), np.uint8)
     red[..., 0] = 200
-    (_, image), = read_frames(write_video(tmp_path / "red.avi", [red] * 3), 1)
+    ((_, image),) = read_frames(write_video(tmp_path / "red.avi", [red] * 3), 1)
     assert image[..., 0].mean() > 150 and image[..., 2].mean() < 50
 
 
@@ -98,6 +100,7 @@ def test_undecodable_videos_raise_image_error(tmp_path):
 
 
 # --- extraction ---------------------------------------------------------------------------
+
 
 @pytest.fixture
 def celebdf_videos(tmp_path):
@@ -135,7 +138,9 @@ def test_extract_videos_writes_crops_skips_bad_items_and_resumes(tmp_path, celeb
         ("Celeb-real/id0_0002", NO_FACE),
         ("Celeb-synthesis/id0_id1_0002", UNDECODABLE_VIDEO),
     }
-    assert (out / "List_of_testing_videos.txt").read_text() == (celebdf_videos / "List_of_testing_videos.txt").read_text()
+    assert (out / "List_of_testing_videos.txt").read_text() == (
+        celebdf_videos / "List_of_testing_videos.txt"
+    ).read_text()
     assert not [p for p in out.rglob(".*")]  # no temporary files left
 
     # crop k is the face of frame sample_frame_indices(8, 2)[k], cut with the default margin
@@ -176,12 +181,21 @@ def test_extract_frames_layout_skips_corrupt_and_faceless_images(tmp_path):
     assert summary.reason_counts() == {CORRUPT_IMAGE: 2, NO_FACE: 1}
     assert load_image(out / "Celeb-real" / "id0_0001_001.jpg").shape == (64, 64, 3)
     skipped = {s.path.rsplit("/", 1)[1]: s.reason for s in summary.skipped}
-    assert skipped == {"id0_0002_000.jpg": CORRUPT_IMAGE, "id0_0003_000.jpg": CORRUPT_IMAGE,
-                       "id0_id1_0001_000.png": NO_FACE}
+    assert skipped == {
+        "id0_0002_000.jpg": CORRUPT_IMAGE,
+        "id0_0003_000.jpg": CORRUPT_IMAGE,
+        "id0_id1_0001_000.png": NO_FACE,
+    }
     # frames 000 and 002 of id0_0001 are the two taken (evenly spaced over four)
     taken = load_image(out / "Celeb-real" / "id0_0001_001.jpg")
     source = load_image(real / "id0_0001_002.jpg")
-    assert np.abs(taken.astype(int) - crop_face(source, find_face(source, min_face_size=FRAME_MIN_FACE_SIZE), size=64).astype(int)).mean() < 4
+    assert (
+        np.abs(
+            taken.astype(int)
+            - crop_face(source, find_face(source, min_face_size=FRAME_MIN_FACE_SIZE), size=64).astype(int)
+        ).mean()
+        < 4
+    )
 
 
 def test_extract_generic_layout_keeps_video_ids(tmp_path):
@@ -222,10 +236,23 @@ def test_extract_real_celebdf_frames_matches_published_crops(tmp_path, celebdf_m
 
 # --- command line -------------------------------------------------------------------------
 
+
 def test_cli_extract_prints_summary(tmp_path, celebdf_videos, capsys):
     out = tmp_path / "cli-out"
-    rc = cli_main(["data", "extract", str(celebdf_videos), "--out", str(out), "--frames", "1",
-                   "--margin", "0.15,0.17", "--no-progress"])
+    rc = cli_main(
+        [
+            "data",
+            "extract",
+            str(celebdf_videos),
+            "--out",
+            str(out),
+            "--frames",
+            "1",
+            "--margin",
+            "0.15,0.17",
+            "--no-progress",
+        ]
+    )
     assert rc == 0
     line = capsys.readouterr().out.strip()
     assert line.startswith("5 videos: 3 face crops written")
@@ -263,7 +290,9 @@ def test_cli_rejects_output_that_is_a_file_or_the_root(tmp_path, celebdf_videos,
 def test_cli_bad_root_in_a_fresh_process_has_no_traceback(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "acglab.cli", "data", "extract", str(tmp_path / "nope"), "--out", str(tmp_path / "o")],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and proc.stderr.startswith("acglab: error: ")

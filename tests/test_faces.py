@@ -1,10 +1,12 @@
 """Face detection, cropping and agreement with the published Celeb-DF crops (acglab.faces)."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import skimage.data
 
+from acglab.data.crop_agreement import celebdf_frame_pairs, crop_agreement
 from acglab.errors import AcglabError, ImageError, NoFaceError
 from acglab.faces import (
     DEFAULT_MARGIN,
@@ -18,13 +20,7 @@ from acglab.faces import (
     largest_face,
     side_margins,
 )
-from acglab.data.crop_agreement import celebdf_frame_pairs, crop_agreement
-from acglab.faces.agreement import (
-    PUBLISHED_ENLARGEMENT,
-    box_iou,
-    locate_crop,
-    shrink_box,
-)
+from acglab.faces.agreement import PUBLISHED_ENLARGEMENT, box_iou, locate_crop, shrink_box
 
 #: hand-annotated on skimage's astronaut image (512 x 512): face box and eye centres, in pixels
 ASTRONAUT_FACE = (177.0, 70.0, 275.0, 175.0)
@@ -46,6 +42,7 @@ def _face(box, score):
 
 
 # --- detection -------------------------------------------------------------------------
+
 
 def test_detects_the_annotated_face(astronaut_faces):
     assert len(astronaut_faces) == 1
@@ -82,8 +79,11 @@ def test_grayscale_input_finds_the_same_face(astronaut, astronaut_faces):
     assert faces and box_iou(faces[0].box, astronaut_faces[0].box) >= 0.8
 
 
-@pytest.mark.parametrize("image", [np.full((200, 300, 3), 128, np.uint8), skimage.data.chelsea(), np.zeros((8, 8, 3), np.uint8)],
-                         ids=["flat-gray", "cat", "tiny"])
+@pytest.mark.parametrize(
+    "image",
+    [np.full((200, 300, 3), 128, np.uint8), skimage.data.chelsea(), np.zeros((8, 8, 3), np.uint8)],
+    ids=["flat-gray", "cat", "tiny"],
+)
 def test_no_face_gives_empty_list_and_find_face_raises(image):
     assert detect_faces(image) == []
     with pytest.raises(NoFaceError, match="no face found in test image"):
@@ -127,6 +127,7 @@ def test_best_and_largest_face_pick_by_score_and_area():
 
 
 # --- cropping --------------------------------------------------------------------------
+
 
 def test_side_margins_forms():
     assert side_margins(0.2) == (0.2, 0.2, 0.2, 0.2)
@@ -182,14 +183,15 @@ def test_crop_face_cuts_the_crop_box_and_resizes(astronaut, astronaut_faces):
 
 # --- agreement measures ------------------------------------------------------------------
 
+
 def test_box_iou_matches_pixel_counting():
     rng = np.random.default_rng(4)
     for _ in range(100):
         a = np.sort(rng.integers(0, 40, size=(2, 2)), axis=0).T.reshape(-1)[[0, 2, 1, 3]]
         b = np.sort(rng.integers(0, 40, size=(2, 2)), axis=0).T.reshape(-1)[[0, 2, 1, 3]]
         ma, mb = np.zeros((40, 40), bool), np.zeros((40, 40), bool)
-        ma[a[1]:a[3], a[0]:a[2]] = True
-        mb[b[1]:b[3], b[0]:b[2]] = True
+        ma[a[1] : a[3], a[0] : a[2]] = True
+        mb[b[1] : b[3], b[0] : b[2]] = True
         union = (ma | mb).sum()
         expected = (ma & mb).sum() / union if union else 0.0
         assert box_iou(tuple(a), tuple(b)) == pytest.approx(expected)
@@ -217,6 +219,7 @@ def test_locate_crop_finds_a_cut_and_a_resized_cut():
 
 
 # --- agreement with the published Celeb-DF v2 crops ----------------------------------------
+
 
 @pytest.mark.data
 @pytest.mark.slow

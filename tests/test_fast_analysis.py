@@ -7,6 +7,7 @@ export must give the detector's calibrated probability, Grad-CAM and residual ma
 initialised (what is compared does not depend on training); the faces are real: scikit-image's
 astronaut photo and celebdf-mini's full frames.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,12 @@ HEAVY = ("timm", "torchvision", "facenet_pytorch", "umap", "plotly")
 MODELS = {
     "acg-resnet18": ("acg", "resnet18", 64, {}),
     "backbone-resnet18": ("backbone", "resnet18", 64, {}),
-    "acg-lite0-stride16": ("acg", "efficientnet_lite0", 128,
-                           {"max_stride": 16, "decoder_channels": [128, 64, 32], "ot": {"space": "metric"}}),
+    "acg-lite0-stride16": (
+        "acg",
+        "efficientnet_lite0",
+        128,
+        {"max_stride": 16, "decoder_channels": [128, 64, 32], "ot": {"space": "metric"}},
+    ),
 }
 
 
@@ -44,8 +49,12 @@ def _checkpoint(path, name: str, seed: int = 0):
                 module.running_mean.uniform_(-0.2, 0.2)
                 module.running_var.uniform_(0.5, 2.0)
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_checkpoint(path, model, epoch=2, calibration={"temperature": 1.7, "ece_before": 0.2, "ece_after": 0.1,
-                                                       "n": 10, "source": "validation"})
+    save_checkpoint(
+        path,
+        model,
+        epoch=2,
+        calibration={"temperature": 1.7, "ece_before": 0.2, "ece_after": 0.1, "n": 10, "source": "validation"},
+    )
     return path
 
 
@@ -135,9 +144,11 @@ def test_missing_mtcnn_weights_are_a_one_line_error(monkeypatch):
 
 
 def test_face_detection_imports_neither_torchvision_nor_facenet_pytorch(astronaut):
-    code = ("import sys; from acglab.data.images import load_image; from acglab.faces import detect_faces; "
-            f"faces = detect_faces(load_image({str(astronaut)!r})); "
-            f"print(len(faces), sorted(m for m in {HEAVY!r} if m in sys.modules))")
+    code = (
+        "import sys; from acglab.data.images import load_image; from acglab.faces import detect_faces; "
+        f"faces = detect_faces(load_image({str(astronaut)!r})); "
+        f"print(len(faces), sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "1 []", out
 
@@ -223,9 +234,11 @@ def test_a_second_cold_analysis_imports_neither_timm_nor_torchvision(tmp_path, a
     ckpt = _checkpoint(tmp_path / "last.pt", "acg-resnet18")
     argv = ["analyze", str(astronaut), "--checkpoint", str(ckpt), "--no-latent", "--device", "cpu"]
     assert main([*argv, "--json", str(tmp_path / "first.json")]) == 0  # makes the export
-    code = (f"import sys; from acglab.cli import main; "
-            f"code = main({[*argv, '--json', str(tmp_path / 'second.json')]!r}); "
-            f"print(code, sorted(m for m in {HEAVY!r} if m in sys.modules))")
+    code = (
+        f"import sys; from acglab.cli import main; "
+        f"code = main({[*argv, '--json', str(tmp_path / 'second.json')]!r}); "
+        f"print(code, sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip().splitlines()[-1] == "0 []", run.stdout

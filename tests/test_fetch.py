@@ -5,6 +5,7 @@ which hold only some of the files: exactly the absent ones must fail. The rest o
 behaviour (re-runs, tampering, corrupt servers, Range resume, retries, mirrors) is checked on
 small sets of files, with sha256 digests computed here by hashlib.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -135,8 +136,7 @@ def test_full_fetch_fails_exactly_the_absent_files_then_rerun_downloads_nothing(
     assert 0 < len(absent) < len(lines)
     dest = tmp_path / "celebdf"
     with serve(faces) as (url, log):
-        argv = ["data", "fetch", "celebdf-5frames", "--dest", str(dest), "--base-url", url,
-                "--workers", "8", "--quiet"]
+        argv = ["data", "fetch", "celebdf-5frames", "--dest", str(dest), "--base-url", url, "--workers", "8", "--quiet"]
         assert main(argv) == 2
         out, err = capsys.readouterr()
         assert len(err.strip().splitlines()) == 1
@@ -162,8 +162,7 @@ def test_full_fetch_fails_exactly_the_absent_files_then_rerun_downloads_nothing(
 def test_tampered_file_is_fetched_again(celebdf_mini, tmp_path, capsys):
     dest = tmp_path / "d"
     with serve(celebdf_mini / "faces") as (url, log):
-        argv = ["data", "fetch", "celebdf-5frames", "--dest", str(dest), "--base-url", url,
-                "--only", SUBSET, "--quiet"]
+        argv = ["data", "fetch", "celebdf-5frames", "--dest", str(dest), "--base-url", url, "--only", SUBSET, "--quiet"]
         assert main(argv) == 0
         assert "5 downloaded" in capsys.readouterr().out
         victim = dest / "Celeb-real/id0_0001_002.jpg"
@@ -189,14 +188,14 @@ def test_server_with_a_corrupt_file_gives_checksum_error(celebdf_mini, tmp_path,
     (mirror / bad).write_bytes(bytes(data))
     dest = tmp_path / "d"
     with serve(mirror) as (url, _):
-        argv = ["data", "fetch", "celebdf-5frames", "--dest", str(dest), "--base-url", url,
-                "--only", SUBSET, "--quiet"]
+        argv = ["data", "fetch", "celebdf-5frames", "--dest", str(dest), "--base-url", url, "--only", SUBSET, "--quiet"]
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and bad in err and "did not match the manifest" in err
         assert not (dest / bad).exists() and no_parts(dest)
-        assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*.jpg")) == \
-            sorted(e.path for e in entries if e.path != bad)
+        assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*.jpg")) == sorted(
+            e.path for e in entries if e.path != bad
+        )
         with pytest.raises(ChecksumError, match=bad):
             fetch_dataset("celebdf-5frames", dest, url, only=SUBSET, progress=False)
 
@@ -282,8 +281,9 @@ def test_unreachable_server(small_source, tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    report = fetch_files(entries[:2], tmp_path / "d", f"http://127.0.0.1:{port}/", retries=1,
-                         backoff=0, timeout=2, progress=False)
+    report = fetch_files(
+        entries[:2], tmp_path / "d", f"http://127.0.0.1:{port}/", retries=1, backoff=0, timeout=2, progress=False
+    )
     assert len(report.failed) == 2 and all("ConnectionError after 2 attempts" in r for r in report.failed.values())
     with pytest.raises(FetchError, match="2 of 2 files could not be fetched"):
         report.raise_for_failures()
@@ -313,8 +313,21 @@ def test_bad_arguments(small_source, tmp_path):
         fetch_files(entries, tmp_path / "file", str(src), progress=False)
     with pytest.raises(FetchError, match="nothing to fetch"):
         fetch_dataset("celebdf-5frames", tmp_path / "d", str(src), only="no/such/*")
-    assert main(["data", "fetch", "celebdf-5frames", "--dest", str(tmp_path / "d"),
-                 "--base-url", str(tmp_path / "nowhere"), "--quiet"]) == 2
+    assert (
+        main(
+            [
+                "data",
+                "fetch",
+                "celebdf-5frames",
+                "--dest",
+                str(tmp_path / "d"),
+                "--base-url",
+                str(tmp_path / "nowhere"),
+                "--quiet",
+            ]
+        )
+        == 2
+    )
 
 
 # --- manifest parsing -----------------------------------------------------------------------
@@ -325,8 +338,13 @@ def test_parse_manifest_and_select():
     assert select_entries(entries, "a/*") == entries[:1]
     assert select_entries(entries, ["x*", "a/*"], limit=1) == entries[:1]
     assert select_entries(entries) == entries
-    for bad, why in [(f"{h}  12", "not '<sha256>"), (f"{h[:-1]}  12  a", "not '<sha256>"),
-                     (f"{h}  -1  a", "not '<sha256>"), (f"{h}  1  ../a", "outside"),
-                     (f"{h}  1  /etc/a", "outside"), (f"{h}  1  a\n{h}  1  a", "twice")]:
+    for bad, why in [
+        (f"{h}  12", "not '<sha256>"),
+        (f"{h[:-1]}  12  a", "not '<sha256>"),
+        (f"{h}  -1  a", "not '<sha256>"),
+        (f"{h}  1  ../a", "outside"),
+        (f"{h}  1  /etc/a", "outside"),
+        (f"{h}  1  a\n{h}  1  a", "twice"),
+    ]:
         with pytest.raises(ChecksumError, match=why):
             parse_manifest(bad, source="m")

@@ -1,4 +1,5 @@
 """Atomic writes: complete content or the old one, usual file mode, nothing left on failure."""
+
 from __future__ import annotations
 
 import os

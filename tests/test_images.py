@@ -1,4 +1,5 @@
 """Robust image reading and atomic writing (acglab.data.images)."""
+
 from __future__ import annotations
 
 import io

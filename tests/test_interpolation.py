@@ -1,4 +1,5 @@
 """Latent interpolation studies (acglab.eval.interpolation) and notebook 04's explorers."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,13 +7,13 @@ import pytest
 import torch
 
 from acglab.data.arrays import digit_array
-from acglab.eval.interpolation import (PATH_KINDS, latent_geometry, law_evidence, pair_choices,
-                                       study_path, study_paths)
+from acglab.eval.interpolation import PATH_KINDS, latent_geometry, law_evidence, pair_choices, study_path, study_paths
 from acglab.metrics.sharpness import laplacian_variance
 from acglab.ot.paths import linear_path, spherical_path
 from acglab.ot.targets import standardise
 from acglab.train.latent import LatentConfig, cached_latent_model
-from acglab.viz.interpolation_widgets import energy_explorer, law_table_html, path_explorer, paths_3d_figure
+from acglab.viz.interpolation_figures import law_table_html, paths_3d_figure
+from acglab.viz.interpolation_widgets import energy_explorer, path_explorer
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -21,8 +22,9 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 def geometry(tmp_path_factory):
     torch.set_num_threads(1)
     data = digit_array().subset(np.arange(300))
-    model, _ = cached_latent_model(LatentConfig(model="ae", latent_dim=4, epochs=3, batch_size=64), data,
-                                   root=tmp_path_factory.mktemp("latent"))
+    model, _ = cached_latent_model(
+        LatentConfig(model="ae", latent_dim=4, epochs=3, batch_size=64), data, root=tmp_path_factory.mktemp("latent")
+    )
     return latent_geometry(model, data, graph_samples=2**14)
 
 
@@ -30,7 +32,7 @@ def test_standardised_codes_have_zero_mean_and_unit_rms_norm():
     codes = np.random.default_rng(0).normal(3.0, 2.0, size=(50, 6))
     z, mean, scale = standardise(codes)
     assert np.allclose(z * scale + mean, codes)
-    assert np.allclose(z.mean(0), 0) and np.sqrt((z ** 2).sum(1).mean()) == pytest.approx(1.0)
+    assert np.allclose(z.mean(0), 0) and np.sqrt((z**2).sum(1).mean()) == pytest.approx(1.0)
 
 
 def test_geometry_holds_the_codes_and_a_consistent_cell_graph(geometry):

@@ -4,6 +4,7 @@ built on them (SBI's convex-hull mask, checked against scipy's hull on synthetic
 The tests that run the predictor need ``dlib-bin`` and ``face-recognition-models``: when missing
 they fail under ``CI=true`` and are skipped (with the reason) elsewhere.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -13,6 +14,7 @@ import sys
 import numpy as np
 import pytest
 from scipy import ndimage
+from synthetic_faces import hull_pixels, smooth_image, synthetic68
 
 from acglab.errors import AcglabError, ImageError
 from acglab.faces import landmarks68 as lm68
@@ -20,7 +22,6 @@ from acglab.faces.landmarks68 import LandmarkModelError, detect_box, five_from_6
 from acglab.synth import SelfBlendAugment, face_hull_mask, random_face_mask, self_blend
 from acglab.synth.inputs import as_landmarks
 from acglab.synth.masks import FOREHEAD, draw_forehead, face_scale, forehead_points
-from synthetic_faces import hull_pixels, smooth_image, synthetic68
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +34,7 @@ def astronaut_face():
 
 # --- the predictor on a real face ---------------------------------------------------------------
 
+
 @pytest.mark.usefixtures("one_torch_thread")
 @pytest.mark.usefixtures("landmark_predictor")
 def test_landmarks_on_a_real_face_agree_with_mtcnn(astronaut_face):
@@ -42,7 +44,9 @@ def test_landmarks_on_a_real_face_agree_with_mtcnn(astronaut_face):
     h, w = img.shape[:2]
     pts = landmarks68(img)
     assert pts.shape == (68, 2) and pts.dtype == np.float32 and np.isfinite(pts).all()
-    assert (pts[:, 0] >= 0).all() and (pts[:, 0] <= w - 1).all() and (pts[:, 1] >= 0).all() and (pts[:, 1] <= h - 1).all()
+    assert (
+        (pts[:, 0] >= 0).all() and (pts[:, 0] <= w - 1).all() and (pts[:, 1] >= 0).all() and (pts[:, 1] <= h - 1).all()
+    )
     five = five_from_68(pts)
     assert five.shape == (5, 2) and five.dtype == np.float32
     left_eye, right_eye, nose, mouth_left, mouth_right = five
@@ -121,6 +125,7 @@ def test_five_from_68_is_the_eye_centres_nose_tip_and_mouth_corners():
 
 
 # --- SBI with 68 points -------------------------------------------------------------------------
+
 
 def test_68_point_hull_mask_is_the_convex_hull_and_the_forehead_extends_it_up():
     pts = synthetic68()
@@ -239,8 +244,9 @@ def test_training_landmark_cache_keeps_68_points_apart_from_5(tmp_path, monkeypa
     np.testing.assert_allclose(found[path], landmarks68(astronaut_face, box=box), atol=0.01)
     assert tl.cache_file(tmp_path / "faces", 68).is_file() and not tl.cache_file(tmp_path / "faces", 5).exists()
     calls = []
-    again = tl.face_landmarks(table, root=tmp_path / "faces", progress=False, points=68,
-                              detect=lambda p: calls.append(p))
+    again = tl.face_landmarks(
+        table, root=tmp_path / "faces", progress=False, points=68, detect=lambda p: calls.append(p)
+    )
     assert calls == [] and np.array_equal(again[path], found[path])
     with pytest.raises(AcglabError, match="landmark points"):
         tl.face_landmarks(table, root=tmp_path / "faces", progress=False, points=7)

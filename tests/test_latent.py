@@ -1,4 +1,5 @@
 """Latent models, their training entry point, clustering scores and the `acglab latent` commands."""
+
 from __future__ import annotations
 
 import itertools
@@ -52,8 +53,9 @@ def test_cluster_accuracy_is_the_best_matching_by_brute_force():
     rng = np.random.default_rng(0)
     for _ in range(20):
         labels, clusters = rng.integers(0, 4, 30), rng.integers(0, 4, 30)
-        best = max(np.mean([perm[c] == y for c, y in zip(clusters, labels)])
-                   for perm in itertools.permutations(range(4)))
+        best = max(
+            np.mean([perm[c] == y for c, y in zip(clusters, labels)]) for perm in itertools.permutations(range(4))
+        )
         assert cluster_accuracy(labels, clusters) == pytest.approx(best)
     assert cluster_accuracy([0, 0, 1, 1], [5, 5, 7, 7]) == 1.0
     assert cluster_accuracy([0, 0, 0, 0], [0, 1, 2, 3]) == 0.25  # extra clusters count as wrong
@@ -61,8 +63,9 @@ def test_cluster_accuracy_is_the_best_matching_by_brute_force():
 
 
 def test_training_resumes_exactly_and_the_clustering_vae_starts_from_kmeans(tmp_path, digits):
-    config = LatentConfig(model="gmvae", latent_dim=4, k=5, epochs=3, pretrain_epochs=1, batch_size=32,
-                          checkpoint_every=4)
+    config = LatentConfig(
+        model="gmvae", latent_dim=4, k=5, epochs=3, pretrain_epochs=1, batch_size=32, checkpoint_every=4
+    )
     whole = train_latent(config, digits, tmp_path / "whole", progress=False)
     train_latent(config, digits, tmp_path / "cut", progress=False, max_steps=11)  # stops inside epoch 2
     cut = train_latent(config, digits, tmp_path / "cut", progress=False, resume=True)
@@ -80,29 +83,43 @@ def test_training_resumes_exactly_and_the_clustering_vae_starts_from_kmeans(tmp_
 
     from acglab.train.latent import holdout
 
-    one = train_latent(LatentConfig(model="gmvae", latent_dim=4, k=5, epochs=2, pretrain_epochs=1, batch_size=32),
-                       digits, tmp_path / "one", progress=False, max_steps=9)  # 270 training images: epoch 1 = 9 steps
+    one = train_latent(
+        LatentConfig(model="gmvae", latent_dim=4, k=5, epochs=2, pretrain_epochs=1, batch_size=32),
+        digits,
+        tmp_path / "one",
+        progress=False,
+        max_steps=9,
+    )  # 270 training images: epoch 1 = 9 steps
     assert one["history"][0]["phase"] == "pretrain"
     model = latent_model_from_checkpoint(tmp_path / "one" / "last.pt")
     train_idx, _ = holdout(len(digits), 0.1, 0)
     codes = encode_all(model, digits, train_idx).double().numpy()
     km = KMeans(5, n_init=10, random_state=0).fit(codes)
-    np.testing.assert_allclose(np.sort(model.centres.detach().double().numpy(), 0), np.sort(km.cluster_centers_, 0),
-                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        np.sort(model.centres.detach().double().numpy(), 0), np.sort(km.cluster_centers_, 0), rtol=1e-4, atol=1e-4
+    )
 
 
 def test_cli_trains_and_scores_clusters(tmp_path, capsys):
     run = tmp_path / "gm"
-    assert main(["latent", "train", "--model", "gmvae", "--data", "digits", "--out", str(run), "--epochs", "3",
-                 "--k", "10"]) == 0
+    assert (
+        main(
+            ["latent", "train", "--model", "gmvae", "--data", "digits", "--out", str(run), "--epochs", "3", "--k", "10"]
+        )
+        == 0
+    )
     out = tmp_path / "clusters.json"
-    assert main(["latent", "cluster", "--checkpoint", str(run / "best.pt"), "--data", "digits", "--json", str(out)]) == 0
+    assert (
+        main(["latent", "cluster", "--checkpoint", str(run / "best.pt"), "--data", "digits", "--json", str(out)]) == 0
+    )
     report = json.loads(out.read_text())
     assert {"acc", "nmi", "k", "n", "kmeans_pixels", "kmeans_ae"} <= set(report)
     assert report["n"] == 1797 and report["k"] == 10 and set(report["kmeans_ae"]) == {"acc", "nmi"}
     assert 0.6 < report["kmeans_pixels"]["acc"] < 0.9  # k-means on pixels of the digits: about 0.79
     assert report["acc"] > 0.3 and sum(report["cluster_sizes"]) == 1797
-    assert main(["latent", "cluster", "--checkpoint", str(run / "best.pt"), "--data", "digits", "--labels", "colour"]) != 0
+    assert (
+        main(["latent", "cluster", "--checkpoint", str(run / "best.pt"), "--data", "digits", "--labels", "colour"]) != 0
+    )
     assert "no labelling 'colour'" in capsys.readouterr().err
 
 

@@ -1,4 +1,5 @@
 """The ELBO terms of thesis eq. 1.1 against torch.distributions and a Monte-Carlo estimate."""
+
 from __future__ import annotations
 
 import math
@@ -7,8 +8,7 @@ import pytest
 import torch
 from torch.distributions import Bernoulli, Categorical, Independent, Normal, kl_divergence
 
-from acglab.losses.latent import (bernoulli_nll, categorical_kl_uniform, cluster_kl, gaussian_kl_to, gmvae_loss,
-                                  vae_loss)
+from acglab.losses.latent import bernoulli_nll, categorical_kl_uniform, cluster_kl, gaussian_kl_to, gmvae_loss, vae_loss
 
 
 @pytest.fixture
@@ -55,8 +55,9 @@ def test_one_cluster_at_the_origin_is_the_vae(posterior):
     logits = torch.randn(5, 1, 2, 2, dtype=torch.float64)
     x = torch.rand(5, 1, 2, 2, dtype=torch.float64)
     vae, vparts = vae_loss(logits, x, mu, logvar, beta=0.7)
-    gm, gparts = gmvae_loss(logits, x, mu, logvar, torch.zeros(1, 3, dtype=torch.float64),
-                            torch.ones(5, 1, dtype=torch.float64), beta=0.7)
+    gm, gparts = gmvae_loss(
+        logits, x, mu, logvar, torch.zeros(1, 3, dtype=torch.float64), torch.ones(5, 1, dtype=torch.float64), beta=0.7
+    )
     torch.testing.assert_close(vae, gm)
     assert gparts["cat"] == pytest.approx(0.0, abs=1e-9) and gparts["kl"] == pytest.approx(vparts["kl"])
 

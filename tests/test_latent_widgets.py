@@ -1,4 +1,5 @@
 """The latent-model explorers answer their sliders; the clustering runs are cached."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -14,8 +15,15 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 def fake_run(beta, k):
     rng = np.random.default_rng(int(10 * beta) + k)
-    return SimpleNamespace(codes=rng.normal(size=(40, 4)) * beta, clusters=np.arange(40) % k, labels=np.arange(40) % 3,
-                           acc=0.5, nmi=0.25 * k, prototypes=np.full((k, 1, 8, 8), 0.5), centres=rng.normal(size=(k, 4)))
+    return SimpleNamespace(
+        codes=rng.normal(size=(40, 4)) * beta,
+        clusters=np.arange(40) % k,
+        labels=np.arange(40) % 3,
+        acc=0.5,
+        nmi=0.25 * k,
+        prototypes=np.full((k, 1, 8, 8), 0.5),
+        centres=rng.normal(size=(k, 4)),
+    )
 
 
 def test_cluster_explorer_follows_its_sliders():
@@ -43,7 +51,7 @@ def test_contrastive_explorer_moves_the_fake_branch():
     np.testing.assert_allclose(explorer.figure.data[1].y, np.clip(1.0 - d, 0, None) ** 2)
     explorer.sliders["margin"].value = 2.0
     np.testing.assert_allclose(explorer.figure.data[1].y, np.clip(2.0 - d, 0, None) ** 2)
-    np.testing.assert_allclose(explorer.figure.data[0].y, d ** 2)
+    np.testing.assert_allclose(explorer.figure.data[0].y, d**2)
 
 
 def test_image_strip_and_grid_place_every_image():

@@ -3,6 +3,7 @@
 The order is declared here, lowest first. Imports are read with :mod:`ast` from every module,
 function-level imports included, so a lazy import cannot hide a dependency that goes up or sideways.
 """
+
 from __future__ import annotations
 
 import ast
@@ -109,8 +110,10 @@ def test_building_the_command_line_parser_imports_no_torch():
     import subprocess
     import sys
 
-    code = ("import sys; from acglab.cli import build_parser; build_parser(); "
-            "print(sorted(m for m in ('torch', 'timm', 'torchvision', 'cv2') if m in sys.modules))")
+    code = (
+        "import sys; from acglab.cli import build_parser; build_parser(); "
+        "print(sorted(m for m in ('torch', 'timm', 'torchvision', 'cv2') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]", f"building the parser imports {out}"
 
@@ -135,8 +138,8 @@ def test_error_classes_live_in_acglab_errors():
             continue
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ClassDef) and any(
-                    (getattr(b, "id", None) or getattr(b, "attr", "")).endswith(("Error", "Exception"))
-                    for b in node.bases):
+                (getattr(b, "id", None) or getattr(b, "attr", "")).endswith(("Error", "Exception")) for b in node.bases
+            ):
                 elsewhere.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: {node.name}")
     assert not elsewhere, "exception classes outside acglab/errors.py:\n" + "\n".join(elsewhere)
 
@@ -147,7 +150,11 @@ MAX_MODULE_LINES, MAX_BODY_LINES = 400, 60
 def body_lines(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
     """Lines of a function's body after its docstring (nested functions included)."""
     body = node.body
-    if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+    if (
+        isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+        and isinstance(body[0].value.value, str)
+    ):
         body = body[1:]
     return node.end_lineno - body[0].lineno + 1 if body else 0
 
@@ -162,7 +169,9 @@ def test_modules_and_functions_stay_small():
         for node in ast.walk(ast.parse(text)):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and body_lines(node) > MAX_BODY_LINES:
                 large.append(f"{name}:{node.lineno}: {node.name} has a {body_lines(node)}-line body")
-    assert not large, f"over {MAX_MODULE_LINES} lines a module or {MAX_BODY_LINES} a function body:\n" + "\n".join(large)
+    assert not large, f"over {MAX_MODULE_LINES} lines a module or {MAX_BODY_LINES} a function body:\n" + "\n".join(
+        large
+    )
 
 
 def test_body_lines_counts_after_the_docstring():

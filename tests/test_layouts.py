@@ -3,6 +3,7 @@
 Expected values are computed independently of the loaders: from the folder listing, the list
 file and the naming rules written out here.
 """
+
 from __future__ import annotations
 
 import json
@@ -72,9 +73,16 @@ def test_celebdf_mini_faces_folder_given_directly(celebdf_mini):
 
 # --- Celeb-DF: synthetic folders ------------------------------------------------------------
 CELEB_VIDEOS = [
-    "Celeb-real/id0_0000.mp4", "Celeb-real/id0_0001.mp4", "Celeb-real/id1_0000.mp4", "Celeb-real/id2_0003.mp4",
-    "Celeb-synthesis/id0_id1_0000.mp4", "Celeb-synthesis/id1_id0_0000.mp4", "Celeb-synthesis/id2_id0_0003.mp4",
-    "Celeb-synthesis/id0_id2_0001.mp4", "YouTube-real/00000.mp4", "YouTube-real/00007.mp4",
+    "Celeb-real/id0_0000.mp4",
+    "Celeb-real/id0_0001.mp4",
+    "Celeb-real/id1_0000.mp4",
+    "Celeb-real/id2_0003.mp4",
+    "Celeb-synthesis/id0_id1_0000.mp4",
+    "Celeb-synthesis/id1_id0_0000.mp4",
+    "Celeb-synthesis/id2_id0_0003.mp4",
+    "Celeb-synthesis/id0_id2_0001.mp4",
+    "YouTube-real/00000.mp4",
+    "YouTube-real/00007.mp4",
 ]
 
 
@@ -188,11 +196,11 @@ FF_FAKES = ["000_003", "003_000", "001_002", "002_001", "004_005", "005_004"]
 def ffpp_tree(root: Path, media: str = "videos", comp: str = "c23") -> None:
     for name in FF_ORIGINALS:
         rel = f"original_sequences/youtube/{comp}/{media}/{name}"
-        touch(root, *( [rel + ".mp4"] if media == "videos" else [f"{rel}/0000.png", f"{rel}/0001.png"]))
+        touch(root, *([rel + ".mp4"] if media == "videos" else [f"{rel}/0000.png", f"{rel}/0001.png"]))
     for method in ("Deepfakes", "FaceSwap"):
         for name in FF_FAKES:
             rel = f"manipulated_sequences/{method}/{comp}/{media}/{name}"
-            touch(root, *( [rel + ".mp4"] if media == "videos" else [f"{rel}/0000.png", f"{rel}/0001.png"]))
+            touch(root, *([rel + ".mp4"] if media == "videos" else [f"{rel}/0000.png", f"{rel}/0001.png"]))
     (root / "train.json").write_text(json.dumps([["000", "003"]]))
     (root / "val.json").write_text(json.dumps([["001", "002"]]))
     (root / "test.json").write_text(json.dumps([["004", "005"]]))

@@ -1,6 +1,7 @@
 """ACG losses against independent computations: scipy's cosine distance, a numpy double loop over
 pairs for the metric loss, a manual L1 over real images, scikit-learn's log loss; one-class and
 no-real batches stay finite and keep backward working."""
+
 from __future__ import annotations
 
 import math
@@ -11,8 +12,16 @@ import torch
 from scipy.spatial.distance import cosine
 from sklearn.metrics import log_loss
 
-from acglab.losses import (LossInputError, acg_loss, bce_loss, cosine_distance_matrix, flooded, metric_loss,
-                           multi_level_metric_loss, real_l1_loss)
+from acglab.losses import (
+    LossInputError,
+    acg_loss,
+    bce_loss,
+    cosine_distance_matrix,
+    flooded,
+    metric_loss,
+    multi_level_metric_loss,
+    real_l1_loss,
+)
 from acglab.models.outputs import ACGOutput
 
 
@@ -38,12 +47,15 @@ def test_cosine_distance_matches_scipy():
     assert d.min() >= -1e-7 and d.max() <= 1 + 1e-7
 
 
-@pytest.mark.parametrize("labels", [
-    [1, 0, 1, 1, 0, 0, 1, 0],   # mixed
-    [1, 1, 1, 1],               # only real: the real-fake term is undefined -> 0
-    [1, 0, 0, 0, 0],            # one real: the real-real term is undefined -> 0
-    [0, 0, 0],                  # no real: both undefined -> 0
-])
+@pytest.mark.parametrize(
+    "labels",
+    [
+        [1, 0, 1, 1, 0, 0, 1, 0],  # mixed
+        [1, 1, 1, 1],  # only real: the real-fake term is undefined -> 0
+        [1, 0, 0, 0, 0],  # one real: the real-real term is undefined -> 0
+        [0, 0, 0],  # no real: both undefined -> 0
+    ],
+)
 def test_metric_loss_matches_double_loop(labels):
     rng = np.random.default_rng(len(labels))
     f = rng.normal(size=(len(labels), 6)) + 0.5
@@ -87,7 +99,9 @@ def test_real_l1_loss_uses_real_samples_only():
     assert float(got) == pytest.approx(manual, rel=1e-5)
     # changing a fake's reconstruction changes nothing
     recon[0] += 10
-    assert float(real_l1_loss(torch.from_numpy(recon), torch.from_numpy(x), torch.from_numpy(labels))) == pytest.approx(manual, rel=1e-5)
+    assert float(real_l1_loss(torch.from_numpy(recon), torch.from_numpy(x), torch.from_numpy(labels))) == pytest.approx(
+        manual, rel=1e-5
+    )
 
 
 def test_real_l1_loss_without_real_is_zero_and_differentiable():
@@ -142,7 +156,9 @@ def test_acg_loss_is_finite_for_one_class_batches(labels):
     total, parts = acg_loss(ACGOutput(logits, recon, pooled, None), torch.randn(4, 3, 8, 8), torch.tensor(labels))
     total.backward()
     assert all(math.isfinite(v) for v in parts.values())
-    assert torch.isfinite(logits.grad).all() and torch.isfinite(recon.grad).all() and torch.isfinite(pooled[0].grad).all()
+    assert (
+        torch.isfinite(logits.grad).all() and torch.isfinite(recon.grad).all() and torch.isfinite(pooled[0].grad).all()
+    )
     if 1 not in labels:
         assert parts["rec"] == 0.0 and parts["metric"] == 0.0
 

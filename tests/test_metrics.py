@@ -1,4 +1,5 @@
 """Detection metrics against scikit-learn, brute-force threshold scans and hand examples."""
+
 from __future__ import annotations
 
 import math
@@ -112,11 +113,16 @@ def test_eer_by_hand():
 def test_video_scores_by_hand():
     labels = [REAL, REAL, FAKE, FAKE, FAKE, FAKE]
     scores = [0.25, 0.5, 0.875, 0.125, 0.25, 0.75]  # binary fractions: exact means
-    videos = ["Celeb-real/a", "Celeb-real/a", "Celeb-synthesis/b", "Celeb-synthesis/c",
-              "Celeb-synthesis/c", "Celeb-synthesis/c"]
+    videos = [
+        "Celeb-real/a",
+        "Celeb-real/a",
+        "Celeb-synthesis/b",
+        "Celeb-synthesis/c",
+        "Celeb-synthesis/c",
+        "Celeb-synthesis/c",
+    ]
     order = [3, 0, 1, 2, 4, 5]  # shuffled rows give the same per-video means
-    v_labels, v_scores, ids = video_scores(np.take(labels, order), np.take(scores, order),
-                                           np.take(videos, order))
+    v_labels, v_scores, ids = video_scores(np.take(labels, order), np.take(scores, order), np.take(videos, order))
     assert ids == ["Celeb-synthesis/c", "Celeb-real/a", "Celeb-synthesis/b"]
     assert v_labels.tolist() == [FAKE, REAL, FAKE]
     assert v_scores.tolist() == [0.375, 0.375, 0.875]
@@ -162,16 +168,19 @@ def test_one_class_gives_nan_and_roc_curve_refuses():
         roc_curve([REAL, REAL], [0.1, 0.2])
 
 
-@pytest.mark.parametrize("labels,scores,videos,match", [
-    ([0, 1], [0.1, float("nan")], None, "NaN or infinite"),
-    ([0, 1], [0.1, float("inf")], None, "NaN or infinite"),
-    ([0, 1, 1], [0.1, 0.2], None, "equal length"),
-    ([[0, 1]], [[0.1, 0.2]], None, "1-D"),
-    ([], [], None, "no samples"),
-    ([0, 2], [0.1, 0.2], None, "labels must be"),
-    ([0, 1], [0.1, 0.2], ["a", "a"], "both labels"),
-    ([0, 1], [0.1, 0.2], ["a"], "one id per frame"),
-])
+@pytest.mark.parametrize(
+    "labels,scores,videos,match",
+    [
+        ([0, 1], [0.1, float("nan")], None, "NaN or infinite"),
+        ([0, 1], [0.1, float("inf")], None, "NaN or infinite"),
+        ([0, 1, 1], [0.1, 0.2], None, "equal length"),
+        ([[0, 1]], [[0.1, 0.2]], None, "1-D"),
+        ([], [], None, "no samples"),
+        ([0, 2], [0.1, 0.2], None, "labels must be"),
+        ([0, 1], [0.1, 0.2], ["a", "a"], "both labels"),
+        ([0, 1], [0.1, 0.2], ["a"], "one id per frame"),
+    ],
+)
 def test_bad_input(labels, scores, videos, match):
     with pytest.raises(ScoreError, match=match):
         evaluate(labels, scores, videos)

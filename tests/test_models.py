@@ -1,6 +1,7 @@
 """ACG detector and its OT module: output shapes for the three architectures, denoising noise in
 training only, local pretrained weights, and the OT interpolation checked against brute-force
 power cells, the closed-form interpolation and the singular set of two far clusters."""
+
 from __future__ import annotations
 
 import json
@@ -12,13 +13,14 @@ import torch
 from acglab.errors import CheckpointError
 from acglab.models import ModelConfigError, build_model, build_model_from_config
 from acglab.models.acg import add_white_noise
-from acglab.models.ot_module import OTFeatureModule, random_orthonormal
+from acglab.models.ot_module import OTFeatureModule
 from acglab.models.ot_options import OTOptions
 from acglab.models.ot_pairs import draw_partners, neighbour_table
 from acglab.models.outputs import Normalization
 from acglab.ot.singular import dihedral_angles
 from acglab.ot.solver import SemiDiscreteOT
 from acglab.ot.sources import SobolSource
+from acglab.ot.targets import random_orthonormal
 
 SMALL = "test_efficientnet"  # timm's 82k-parameter test network: stages of stride 2..32
 SIZE = 64
@@ -54,8 +56,9 @@ def test_truncated_backbone_is_the_first_stages_of_the_full_one(arch):
     assert cut.feature_dim == 256 and not any("layer4" in k for k in cut.state_dict())
     assert sum(p.numel() for p in cut.encoder.parameters()) < 0.3 * sum(p.numel() for p in full.encoder.parameters())
     # with the full network's weights, the truncated encoder returns its first four maps exactly
-    cut.encoder.load_state_dict({f"model.{k}": v for k, v in full.encoder.state_dict().items()
-                                 if not k.startswith("layer4")})
+    cut.encoder.load_state_dict(
+        {f"model.{k}": v for k, v in full.encoder.state_dict().items() if not k.startswith("layer4")}
+    )
     x = torch.randn(2, 3, SIZE, SIZE)
     with torch.no_grad():
         maps_full, maps_cut = full.encoder(x), cut.encoder(x)
@@ -101,8 +104,9 @@ def test_reconstruction_stays_in_the_pixel_range():
 
 
 def test_config_rebuilds_the_same_model():
-    model = build_model("acg", SMALL, img_size=SIZE, noise_std=0.05, decoder_channels=[32, 16, 8],
-                        ot={"bank_size": 64, "dim": 4})
+    model = build_model(
+        "acg", SMALL, img_size=SIZE, noise_std=0.05, decoder_channels=[32, 16, 8], ot={"bank_size": 64, "dim": 4}
+    )
     again = build_model_from_config(json.loads(json.dumps(model.config)))
     assert again.config == model.config
     assert {k: v.shape for k, v in again.state_dict().items()} == {k: v.shape for k, v in model.state_dict().items()}
@@ -216,7 +220,7 @@ def test_neighbour_table_holds_top2_pairs_of_source_points():
     for i in range(12):
         row = table[i].tolist()
         valid = [j for j in row if j >= 0]
-        assert row[:len(valid)] == valid  # filled from the left
+        assert row[: len(valid)] == valid  # filled from the left
         assert len(valid) == min(5, counts[i])
         assert all((i, j) in pairs for j in valid)
 
@@ -375,9 +379,20 @@ def test_projection_reduces_the_ot_dimension():
 
 def test_acg_gradients_reach_the_encoder_through_replaced_features():
     torch.manual_seed(0)
-    model = build_model("acg", SMALL, img_size=SIZE, ot={"bank_size": 16, "warmup": 8, "refit_every": 1,
-                                                         "dim": 4, "threshold": 3.14, "max_steps": 20,
-                                                         "samples": 2048})
+    model = build_model(
+        "acg",
+        SMALL,
+        img_size=SIZE,
+        ot={
+            "bank_size": 16,
+            "warmup": 8,
+            "refit_every": 1,
+            "dim": 4,
+            "threshold": 3.14,
+            "max_steps": 20,
+            "samples": 2048,
+        },
+    )
     model.train()
     x = torch.randn(8, 3, SIZE, SIZE)
     model(x)
@@ -422,7 +437,7 @@ def test_label_free_module_records_cross_class_replacements():
     module, seen = labelled_run()
     cluster = torch.arange(24) // 8
     cross_total = replaced_total = 0
-    for feats, labels, out, diag, rec, fit_labels in seen:
+    for _feats, labels, _out, diag, rec, fit_labels in seen:
         assert rec is not None and diag["refit"]
         has = (rec.partners >= 0) & (rec.partners != rec.cells)
         assert torch.equal(rec.labels, labels)
@@ -476,8 +491,9 @@ def test_labels_change_nothing_without_same_class():
         torch.testing.assert_close(rec_a.angles, rec_b.angles, equal_nan=True, rtol=0, atol=0)
         assert (rec_a.labels == -1).all() and (rec_a.partner_labels == -1).all() and not rec_a.cross_class.any()
         assert diag_a["cross_class"] == 0.0
-        assert diag_b["cross_class"] == pytest.approx(float((rec_b.replaced & rec_b.cross_class).sum())
-                                                      / max(int(rec_b.replaced.sum()), 1))
+        assert diag_b["cross_class"] == pytest.approx(
+            float((rec_b.replaced & rec_b.cross_class).sum()) / max(int(rec_b.replaced.sum()), 1)
+        )
         same = {k for k in diag_a if k not in ("fit_seconds", "cross_class")}
         assert {k: diag_a[k] for k in same} == {k: diag_b[k] for k in same}
     a, b = plain.state_dict(), labelled.state_dict()
@@ -535,9 +551,9 @@ def test_training_points_are_same_class_interpolations_of_fitted_features():
     module, _ = labelled_run()
     points, labels = module.training_points(200)
     assert 0 < points.shape[0] <= 200 and labels.shape == (points.shape[0],)
-    fit, fit_labels, w = module.fit_features[:int(module.fit_count)], module.fit_labels, module.options.weight
-    pairs = (1 - w) * fit[:, None, :] + w * fit[None, :, :]                       # (N, N, D)
-    dist = (pairs[None] - points[:, None, None, :]).norm(dim=-1).flatten(1)       # (m, N * N)
+    fit, fit_labels, w = module.fit_features[: int(module.fit_count)], module.fit_labels, module.options.weight
+    pairs = (1 - w) * fit[:, None, :] + w * fit[None, :, :]  # (N, N, D)
+    dist = (pairs[None] - points[:, None, None, :]).norm(dim=-1).flatten(1)  # (m, N * N)
     best = dist.argmin(1)
     i, j = best // fit.shape[0], best % fit.shape[0]
     assert float(dist.min(1).values.max()) < 1e-5
@@ -552,9 +568,21 @@ def test_extra_points_join_the_classification_loss_and_train_the_head_only():
     from acglab.losses import acg_loss
 
     torch.manual_seed(0)
-    model = build_model("acg", SMALL, img_size=SIZE, ot={"bank_size": 16, "warmup": 16, "refit_every": 1, "dim": 4,
-                                                         "threshold": 3.14, "max_steps": 20, "samples": 2048,
-                                                         "extra_points": 12})
+    model = build_model(
+        "acg",
+        SMALL,
+        img_size=SIZE,
+        ot={
+            "bank_size": 16,
+            "warmup": 16,
+            "refit_every": 1,
+            "dim": 4,
+            "threshold": 3.14,
+            "max_steps": 20,
+            "samples": 2048,
+            "extra_points": 12,
+        },
+    )
     model.train()
     x, labels = torch.randn(8, 3, SIZE, SIZE), torch.tensor([0, 1] * 4)
     assert model(x, labels).extra is None  # no fit before the bank holds 16 features
@@ -562,7 +590,7 @@ def test_extra_points_join_the_classification_loss_and_train_the_head_only():
     logits, point_labels = out.extra
     assert 0 < logits.shape[0] <= 12 and out.ot["extra_points"] == logits.shape[0]
     total, parts = acg_loss(out, x, labels, lambda_r=0.0, lambda_m=0.0)
-    targets = 1.0 - torch.cat([labels, point_labels]).float()          # label 1 = real, target = P(fake)
+    targets = 1.0 - torch.cat([labels, point_labels]).float()  # label 1 = real, target = P(fake)
     expected = F.binary_cross_entropy_with_logits(torch.cat([out.logits, logits]), targets)
     assert parts["cls"] == pytest.approx(float(expected.detach()), rel=1e-6)
     model.zero_grad()
@@ -584,8 +612,17 @@ def test_metric_space_module_mixes_the_metric_level_and_leaves_the_classifier_al
     from acglab.models.heads import global_average_pool
 
     torch.manual_seed(0)
-    opts = {"bank_size": 16, "warmup": 16, "refit_every": 1, "dim": 4, "threshold": 3.14, "max_steps": 20,
-            "samples": 2048, "same_class": True, "space": "metric"}
+    opts = {
+        "bank_size": 16,
+        "warmup": 16,
+        "refit_every": 1,
+        "dim": 4,
+        "threshold": 3.14,
+        "max_steps": 20,
+        "samples": 2048,
+        "same_class": True,
+        "space": "metric",
+    }
     model = build_model("acg", SMALL, img_size=SIZE, ot=opts, max_stride=None, noise_prob=0.0)
     channels = model.encoder.feature_info.channels()
     assert model.ot.feature_dim == channels[model.mid_level] != model.feature_dim

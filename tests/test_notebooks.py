@@ -7,6 +7,7 @@ folder as working directory. Each notebook has a time budget (default
 :data:`DEFAULT_BUDGET_S`; a notebook may set ``metadata.acglab.timeout`` in seconds); a failure
 reports the failing cell and its error.
 """
+
 from __future__ import annotations
 
 import ast
@@ -68,12 +69,15 @@ def test_notebooks_exist():
 
 def test_checkers_catch_bad_cells():
     """The two static checks flag what they should (so an empty result means something)."""
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell("%matplotlib inline\nx = 1"),
-        nbformat.v4.new_code_cell("def f():\n    return 1", execution_count=3,
-                                  outputs=[nbformat.v4.new_output("stream", text="1")]),
-        nbformat.v4.new_code_cell("if True:\n    class A:\n        pass"),
-    ])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("%matplotlib inline\nx = 1"),
+            nbformat.v4.new_code_cell(
+                "def f():\n    return 1", execution_count=3, outputs=[nbformat.v4.new_output("stream", text="1")]
+            ),
+            nbformat.v4.new_code_cell("if True:\n    class A:\n        pass"),
+        ]
+    )
     assert definitions_in(nb.cells[0].source) == []
     assert definitions_in(nb.cells[1].source) == ["f"]
     assert definitions_in(nb.cells[2].source) == ["A"]
@@ -102,9 +106,12 @@ def venv_kernel(tmp_path_factory):
     base = tmp_path_factory.mktemp("jupyter-path")
     spec_dir = base / "kernels" / KERNEL_NAME
     spec_dir.mkdir(parents=True)
-    spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            "display_name": "acglab test kernel", "language": "python",
-            "env": {"ACGLAB_QUICK": "1", "MPLBACKEND": "Agg"}}
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "acglab test kernel",
+        "language": "python",
+        "env": {"ACGLAB_QUICK": "1", "MPLBACKEND": "Agg"},
+    }
     (spec_dir / "kernel.json").write_text(json.dumps(spec))
     return base
 
@@ -122,8 +129,8 @@ def detector_checkpoint(tmp_path_factory):
 
     from acglab.models import build_model
     from acglab.models.checkpoint import save_checkpoint
-    from acglab.train.trainer import model_options
     from acglab.train.presets import preset
+    from acglab.train.trainer import model_options
 
     c = preset("quick", pretrained=False)
     torch.manual_seed(0)
@@ -151,8 +158,13 @@ def test_notebook_runs(path, venv_kernel, monkeypatch, request):
         monkeypatch.delenv("ACGLAB_DETECTOR", raising=False)
     nb = nbformat.read(path, as_version=4)
     budget = _budget(nb)
-    client = NotebookClient(nb, kernel_name=KERNEL_NAME, timeout=budget, allow_errors=False,
-                            resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
+    client = NotebookClient(
+        nb,
+        kernel_name=KERNEL_NAME,
+        timeout=budget,
+        allow_errors=False,
+        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
+    )
     deadline = time.monotonic() + budget
     with client.setup_kernel():
         for index, cell in enumerate(nb.cells):
@@ -167,8 +179,10 @@ def test_notebook_runs(path, venv_kernel, monkeypatch, request):
             except CellTimeoutError:
                 pytest.fail(f"{path.name}: cell {index} ran past the notebook's {budget:.0f} s budget:\n{cell.source}")
             except CellExecutionError as err:
-                pytest.fail(f"{path.name}: cell {index} failed with {err.ename}: {err.evalue}\n"
-                            f"{_ANSI.sub('', err.traceback)}", pytrace=False)
+                pytest.fail(
+                    f"{path.name}: cell {index} failed with {err.ename}: {err.evalue}\n{_ANSI.sub('', err.traceback)}",
+                    pytrace=False,
+                )
     # what `make html` does with the executed notebook: a static page that holds the outputs
     from nbconvert import HTMLExporter
 

@@ -1,4 +1,5 @@
 """The offline face set: built in the isolated test cache, checked file by file."""
+
 from __future__ import annotations
 
 import hashlib
@@ -33,7 +34,8 @@ def _read_rgb(path: Path) -> np.ndarray:
 def _digests(root: Path) -> dict[str, str]:
     return {
         p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*")) if p.is_file()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
     }
 
 
@@ -130,8 +132,12 @@ def test_second_call_does_not_rebuild(built, monkeypatch, tmp_path_factory):
 def test_build_is_deterministic(built, tmp_path):
     again = offline.offline_faces(tmp_path / "again", progress=False)
     assert _digests(again) == _digests(built)
-    other_seed = offline.offline_faces(tmp_path / "seed1", n_per_category=4, frames_per_video=1, size=48, seed=1, progress=False)
-    twin = offline.offline_faces(tmp_path / "seed1-twin", n_per_category=4, frames_per_video=1, size=48, seed=1, progress=False)
+    other_seed = offline.offline_faces(
+        tmp_path / "seed1", n_per_category=4, frames_per_video=1, size=48, seed=1, progress=False
+    )
+    twin = offline.offline_faces(
+        tmp_path / "seed1-twin", n_per_category=4, frames_per_video=1, size=48, seed=1, progress=False
+    )
     assert _digests(other_seed) == _digests(twin)
     assert len(_digests(twin)) == 3 * 4 + 2 * 4 + 2  # images, masks, marker and manifest
 
@@ -192,7 +198,9 @@ def _detect_landmarks(image: np.ndarray) -> np.ndarray:
         MTCNN = pytest.importorskip("facenet_pytorch").MTCNN
         from PIL import Image
 
-        _, probs, marks = MTCNN(keep_all=True, device="cpu", min_face_size=60).detect(Image.fromarray(image), landmarks=True)
+        _, probs, marks = MTCNN(keep_all=True, device="cpu", min_face_size=60).detect(
+            Image.fromarray(image), landmarks=True
+        )
         assert marks is not None
         return np.asarray(marks[int(np.argmax(probs))], dtype=np.float64)
     faces = detect_faces(image, min_face_size=60)

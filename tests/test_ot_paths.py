@@ -1,4 +1,5 @@
 """Latent paths (acglab.ot.paths) against independent computations."""
+
 from __future__ import annotations
 
 import itertools
@@ -6,9 +7,18 @@ import itertools
 import numpy as np
 import pytest
 
-from acglab.ot import SemiDiscreteOT, OTInputError
-from acglab.ot.paths import (GAP, REGULAR, SINGULAR, linear_path, ot_route, path_report, polyline_path,
-                             segment_distances, spherical_path)
+from acglab.ot import OTInputError, SemiDiscreteOT
+from acglab.ot.paths import (
+    GAP,
+    REGULAR,
+    SINGULAR,
+    linear_path,
+    ot_route,
+    path_report,
+    polyline_path,
+    segment_distances,
+    spherical_path,
+)
 
 
 def test_linear_path_is_evenly_spaced_between_the_ends():
@@ -68,7 +78,7 @@ def brute_force_route(y, pairs, singular, start, end):
 
 def test_ot_route_minimises_singular_steps_then_length():
     rng = np.random.default_rng(1)
-    for trial in range(20):
+    for _ in range(20):
         n = 9
         y = rng.normal(size=(n, 3))
         all_pairs = np.array(list(itertools.combinations(range(n), 2)))
@@ -93,7 +103,7 @@ def test_segment_distances_match_a_dense_sampling_of_the_segments():
     a, b, points = rng.normal(size=(7, 3)), rng.normal(size=(7, 3)), rng.normal(size=(11, 3))
     dist, which = segment_distances(points, a, b, chunk=50)
     w = np.linspace(0, 1, 20001)
-    dense = a[:, None] + w[None, :, None] * (b - a)[:, None]                     # (P, W, d)
+    dense = a[:, None] + w[None, :, None] * (b - a)[:, None]  # (P, W, d)
     brute = np.linalg.norm(points[:, None, None] - dense[None], axis=3).min(2)  # (T, P)
     assert np.allclose(dist, brute.min(1), atol=1e-4) and np.array_equal(which, brute.argmin(1))
     empty, none = segment_distances(points, a[:0], b[:0])
@@ -127,18 +137,18 @@ def test_cell_graph_of_two_blobs_separates_them_and_the_route_crosses_once():
     assert np.array_equal(singular, angles > 0.7)
     assert np.array_equal(pairs, np.unique(np.sort(pairs, axis=1), axis=0))
     across = blob[pairs[:, 0]] != blob[pairs[:, 1]]
-    assert across.any() and singular[across].all()          # the faces between the blobs are singular
-    assert singular[~across].mean() < 0.1                    # inside a blob almost none
+    assert across.any() and singular[across].all()  # the faces between the blobs are singular
+    assert singular[~across].mean() < 0.1  # inside a blob almost none
     a, b = int(np.argmin(y[:40, 0] + 10 * np.abs(y[:40, 1]))), 40 + int(np.argmax(y[40:, 0]))
     inside = ot_route(y, pairs, singular, 0, 1)
     assert inside.singular_steps == 0 and all(blob[i] == 0 for i in inside.nodes)
     across_route = ot_route(y, pairs, singular, a, b)
     assert across_route.singular_steps == 1
     straight = path_report(linear_path(y[a], y[b], 41), y, pairs, singular)
-    assert (straight.kind[15:26] == SINGULAR).all()        # the middle of the straight path crosses the singular set
+    assert (straight.kind[15:26] == SINGULAR).all()  # the middle of the straight path crosses the singular set
     assert straight.distance[20] > 5 * np.median(straight.distance[:3])
     nodes = across_route.nodes
     k = next(i for i in range(len(nodes) - 1) if blob[nodes[i]] != blob[nodes[i + 1]])
     if k > 0:  # the route's pieces inside the first blob lie on regular segments
-        routed = path_report(polyline_path(y[nodes[:k + 1]], 21), y, pairs, singular)
+        routed = path_report(polyline_path(y[nodes[: k + 1]], 21), y, pairs, singular)
         assert routed.regular_distance.max() < 1e-9 and (routed.kind == REGULAR).all()

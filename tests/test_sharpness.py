@@ -1,4 +1,5 @@
 """Laplacian-variance sharpness against scipy.ndimage."""
+
 from __future__ import annotations
 
 import numpy as np

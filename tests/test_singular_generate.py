@@ -2,6 +2,7 @@
 angles against numpy and the closed form 2 arctan(a), cell pairs against brute-force power
 scores, generated codes against the interpolation formula, mode mixing against brute-force
 distances; and the singular-set explorers' figures against the same numbers."""
+
 from __future__ import annotations
 
 import math
@@ -10,8 +11,15 @@ import numpy as np
 import pytest
 import torch
 
-from acglab.ot import (OTInputError, SemiDiscreteOT, neighbour_face_angles, off_support_fraction, raster_faces,
-                       same_label_fraction, support_radius)
+from acglab.ot import (
+    OTInputError,
+    SemiDiscreteOT,
+    neighbour_face_angles,
+    off_support_fraction,
+    raster_faces,
+    same_label_fraction,
+    support_radius,
+)
 from acglab.ot.generate import admissible_pairs, gaussian_generate, interpolate, naive_pairs_generate, ot_generate
 from acglab.ot.singular import DEFAULT_ANGLE_THRESHOLD, dihedral_angles, facet_normals, singular_pairs
 from acglab.ot.sources import SobolSource, source_sample
@@ -172,7 +180,8 @@ def test_ot_samples_stay_on_the_support_and_naive_ones_do_not(clusters):
     assert off["ot"] < 0.05
     assert off["naive"] > off["ot"] + 0.3 and off["gauss"] > off["ot"] + 0.3
     assert same_label_fraction(made.pairs, labels) == pytest.approx(
-        np.mean(labels[made.pairs[:, 0].numpy()] == labels[made.pairs[:, 1].numpy()]))
+        np.mean(labels[made.pairs[:, 0].numpy()] == labels[made.pairs[:, 1].numpy()])
+    )
     assert same_label_fraction(made.pairs, labels) > 0.95
 
 
@@ -248,9 +257,7 @@ def test_tile_images_layout():
 
 def test_raster_faces_are_the_cell_changes_between_neighbouring_pixels():
     axis = np.array([0.0, 1.0, 2.0])
-    cells = np.array([[0, 0, 1],
-                      [0, 2, 1],
-                      [2, 2, 2]])  # cells[j, i]: pixel at x = axis[i], y = axis[j]
+    cells = np.array([[0, 0, 1], [0, 2, 1], [2, 2, 2]])  # cells[j, i]: pixel at x = axis[i], y = axis[j]
     xy, pairs = raster_faces(axis, cells)
     found = sorted((tuple(p), tuple(q)) for p, q in zip(xy.tolist(), pairs.tolist()))
     brute = []

@@ -1,5 +1,6 @@
 """Splits: the assignment search against brute force, honest splits of the real Celeb-DF subset
 (checked by brute force over the split's videos), split files, and the leakage check."""
+
 from __future__ import annotations
 
 import itertools
@@ -12,12 +13,7 @@ import pytest
 
 from acglab.data.layouts import load_dataset
 from acglab.data.samples import FAKE, REAL, Sample, SampleTable
-from acglab.data.split_assignment import (
-    BALANCE_PENALTY,
-    CLOSENESS_WEIGHT,
-    build_problem,
-    search_assignment,
-)
+from acglab.data.split_assignment import BALANCE_PENALTY, CLOSENESS_WEIGHT, build_problem, search_assignment
 from acglab.data.splits import (
     PARTS,
     Split,
@@ -199,14 +195,20 @@ def test_video_split_is_reported_leaky(mini_table):
 # --- leakage checks on small hand-made tables ---------------------------------------------
 def tiny_table() -> SampleTable:
     rows = [
-        ("Celeb-real/id0_0000", ("id0",)), ("Celeb-real/id0_0001", ("id0",)), ("Celeb-real/id1_0000", ("id1",)),
-        ("Celeb-real/id2_0000", ("id2",)), ("Celeb-synthesis/id0_id1_0000", ("id0", "id1")),
-        ("Celeb-synthesis/id2_id0_0000", ("id2", "id0")), ("YouTube-real/00001", ("YouTube-real/00001",)),
+        ("Celeb-real/id0_0000", ("id0",)),
+        ("Celeb-real/id0_0001", ("id0",)),
+        ("Celeb-real/id1_0000", ("id1",)),
+        ("Celeb-real/id2_0000", ("id2",)),
+        ("Celeb-synthesis/id0_id1_0000", ("id0", "id1")),
+        ("Celeb-synthesis/id2_id0_0000", ("id2", "id0")),
+        ("YouTube-real/00001", ("YouTube-real/00001",)),
     ]
-    return SampleTable([
-        Sample(f"/x/{v}.mp4", FAKE if "synthesis" in v else REAL, v, ids, v.split("/")[0], "celebdf-v2")
-        for v, ids in rows
-    ])
+    return SampleTable(
+        [
+            Sample(f"/x/{v}.mp4", FAKE if "synthesis" in v else REAL, v, ids, v.split("/")[0], "celebdf-v2")
+            for v, ids in rows
+        ]
+    )
 
 
 def test_check_split_classifies_shared_identities(caplog):
@@ -253,7 +255,7 @@ def test_group_split_with_a_group_function():
     ]
     table = SampleTable(rows)
     split = split_by_group(table, lambda s: s.category, test_fraction=0.2, val_fraction=0.1, seed=0)
-    for p, vs in split.parts.items():
+    for vs in split.parts.values():
         for v in vs:
             assert all(w in vs for w in table.videos if w.split("/")[0] == v.split("/")[0])
     assert not split.dropped and sum(len(vs) for vs in split.parts.values()) == 40

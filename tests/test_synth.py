@@ -1,5 +1,6 @@
 """The forgery synthesizer, checked against independent computations (closed forms, scikit-image,
 scipy) on small synthetic images."""
+
 from __future__ import annotations
 
 import cv2
@@ -48,6 +49,7 @@ def blob_mask(shape=(64, 64), center=(32, 34), axes=(16, 20), sigma=3.0) -> np.n
 
 # --- blending -----------------------------------------------------------------------------------
 
+
 def test_alpha_blend_matches_closed_form_and_keeps_target_outside_mask():
     src, tgt = smooth_image(1), smooth_image(2)
     mask = blob_mask()
@@ -90,6 +92,7 @@ def test_blend_rejects_mismatched_sizes_and_bad_arrays():
 
 # --- colour -------------------------------------------------------------------------------------
 
+
 def _lab_stats(image, region):
     lab = rgb2lab(image)[region]
     return lab.mean(axis=0), lab.std(axis=0)
@@ -97,7 +100,9 @@ def _lab_stats(image, region):
 
 def test_reinhard_transfer_matches_reference_lab_statistics():
     image = smooth_image(5, lo=60, hi=200)
-    reference = (smooth_image(6, shape=(80, 72), lo=90, hi=170).astype(np.int16) + [25, 0, -20]).clip(0, 255).astype(np.uint8)
+    reference = (
+        (smooth_image(6, shape=(80, 72), lo=90, hi=170).astype(np.int16) + [25, 0, -20]).clip(0, 255).astype(np.uint8)
+    )
     region = blob_mask(sigma=0) > 0.5
     ref_region = np.zeros(reference.shape[:2], bool)
     ref_region[10:70, 8:60] = True
@@ -119,6 +124,7 @@ def test_reinhard_transfer_rejects_an_empty_region():
 
 
 # --- alignment ----------------------------------------------------------------------------------
+
 
 def _similarity(scale, degrees, tx, ty):
     c, s = scale * np.cos(np.radians(degrees)), scale * np.sin(np.radians(degrees))
@@ -162,6 +168,7 @@ def test_align_face_maps_source_landmarks_onto_target_landmarks():
 
 
 # --- masks --------------------------------------------------------------------------------------
+
 
 def test_hull_mask_equals_point_in_polygon_of_the_outline():
     from matplotlib.path import Path as PolyPath
@@ -229,6 +236,7 @@ def test_random_face_mask_is_soft_seeded_and_covers_the_face():
 
 
 # --- face swap and self-blending ----------------------------------------------------------------
+
 
 def test_face_swap_changes_only_masked_pixels_and_is_seeded():
     target = smooth_image(10)
@@ -324,6 +332,7 @@ def test_self_blend_augment_reseeds_in_each_dataloader_worker_and_epoch(monkeypa
 
 
 # --- jitter -------------------------------------------------------------------------------------
+
 
 def test_jitters_keep_shape_and_dtype_and_identity_similarity():
     img = smooth_image(30)

@@ -4,19 +4,20 @@ Every check is against a region computed independently: the part's binary region
 :mod:`acglab.faces.parts` grown by the largest reach the randomisation allows (deformation,
 dilation, blur cut at 4 sigma, the self-blend's random similarity).
 """
+
 from __future__ import annotations
 
 import cv2
 import numpy as np
 import pytest
 from scipy import ndimage
+from synthetic_faces import smooth_image, synthetic68
 
 from acglab.errors import AcglabError, ImageError
 from acglab.faces.parts import PartError, part_mask
 from acglab.synth import SelfBlendAugment, face_swap, self_blend
 from acglab.synth.masks import part_scale, random_part_mask
 from acglab.train.presets import preset
-from synthetic_faces import smooth_image, synthetic68
 
 
 def reach_mask(shape, pts, part, extra: float = 0.0) -> np.ndarray:
@@ -107,15 +108,22 @@ def test_face_swap_with_68_points_and_with_one_part():
     # m·(source warped by it) + (1 - m)·target
     plain, mask = face_swap(target, t_pts, source, s_pts, np.random.default_rng(1), part="mouth", color_transfer=False)
     t = t_pts[48] - s_pts[48] / 1.05
-    exact = cv2.warpAffine(source, np.array([[1 / 1.05, 0, t[0]], [0, 1 / 1.05, t[1]]]), target.shape[1::-1],
-                           flags=cv2.INTER_LINEAR)
+    exact = cv2.warpAffine(
+        source, np.array([[1 / 1.05, 0, t[0]], [0, 1 / 1.05, t[1]]]), target.shape[1::-1], flags=cv2.INTER_LINEAR
+    )
     expected = mask[..., None] * exact + (1 - mask[..., None]) * target
     assert (mask > 0.5).sum() > 50 and np.abs(plain - expected).max() <= 2  # bilinear fixed point and rounding
     with pytest.raises(ImageError, match="same landmarks"):
         face_swap(target, t_pts, source, s_pts[[39, 42, 30, 48, 54]], np.random.default_rng(0))
     with pytest.raises(PartError, match="68"):
-        face_swap(target, t_pts[[39, 42, 30, 48, 54]], source, s_pts[[39, 42, 30, 48, 54]],
-                  np.random.default_rng(0), part="mouth")
+        face_swap(
+            target,
+            t_pts[[39, 42, 30, 48, 54]],
+            source,
+            s_pts[[39, 42, 30, 48, 54]],
+            np.random.default_rng(0),
+            part="mouth",
+        )
 
 
 def test_training_config_checks_local_self_blends():

@@ -2,6 +2,7 @@
 wasserstein_distance, quad, norm), POT's wasserstein_1d, torch autograd and BCE, closed forms
 (moment matching, -log 4 + 2 JSD, |shift|) and brute force; then the notebook explorers'
 callbacks and the notebook runtime helpers."""
+
 import math
 import re
 
@@ -13,13 +14,36 @@ from scipy import integrate, stats
 from scipy.spatial.distance import jensenshannon
 
 from acglab.errors import AcglabError
-from acglab.theory import (GaussianMixture, TheoryInputError, binary_cross_entropy, divergences_under_shift,
-                           fit_gaussian, gaussian_pdf, generator_logit_gradients, js_divergence, kl_divergence,
-                           kl_gaussians, logistic_discriminator, mode_counts, mode_shares, modes_covered,
-                           nearest_mode, optimal_discriminator, optimal_value, optimal_value_via_jsd,
-                           reverse_kl_divergence, ring_mode_centers, sample_ring, uniform_grid, uniform_pdf,
-                           value_from_bce, value_function, value_function_grid, wasserstein1_grid,
-                           wasserstein1_samples)
+from acglab.theory import (
+    GaussianMixture,
+    TheoryInputError,
+    binary_cross_entropy,
+    divergences_under_shift,
+    fit_gaussian,
+    gaussian_pdf,
+    generator_logit_gradients,
+    js_divergence,
+    kl_divergence,
+    kl_gaussians,
+    logistic_discriminator,
+    mode_counts,
+    mode_shares,
+    modes_covered,
+    nearest_mode,
+    optimal_discriminator,
+    optimal_value,
+    optimal_value_via_jsd,
+    reverse_kl_divergence,
+    ring_mode_centers,
+    sample_ring,
+    uniform_grid,
+    uniform_pdf,
+    value_from_bce,
+    value_function,
+    value_function_grid,
+    wasserstein1_grid,
+    wasserstein1_samples,
+)
 
 LOG4 = math.log(4.0)
 
@@ -32,6 +56,7 @@ def random_pmf(rng, n, zeros=0):
 
 
 # ---------------------------------------------------------------- divergences
+
 
 def test_kl_matches_scipy_entropy():
     rng = np.random.default_rng(0)
@@ -113,6 +138,7 @@ def test_divergence_input_errors():
 
 # ---------------------------------------------------------------- GAN value function
 
+
 def test_bce_matches_torch_and_value_function_is_minus_bce():
     rng = np.random.default_rng(3)
     d_real, d_fake = rng.uniform(0.01, 0.99, 30), rng.uniform(0.01, 0.99, 20)
@@ -154,8 +180,11 @@ def test_optimal_discriminator_beats_perturbations():
         perturbed = 1 / (1 + np.exp(-(logit + scale * rng.normal(size=x.shape))))
         assert value_function_grid(perturbed, p_data, p_g, dx) < v_star
     # nor can any sigmoid discriminator do better (brute-force search over a family)
-    best = max(value_function_grid(logistic_discriminator(x, k, t), p_data, p_g, dx)
-               for k in np.linspace(-6, 6, 25) for t in np.linspace(-3, 3, 25))
+    best = max(
+        value_function_grid(logistic_discriminator(x, k, t), p_data, p_g, dx)
+        for k in np.linspace(-6, 6, 25)
+        for t in np.linspace(-3, 3, 25)
+    )
     assert best <= v_star + 1e-12
 
 
@@ -187,8 +216,15 @@ def test_optimal_value_matches_monte_carlo():
 
 # ---------------------------------------------------------------- fitting
 
-@pytest.mark.parametrize("target", [GaussianMixture.bimodal(6.0), GaussianMixture.bimodal(2.5, sigma=0.7),
-                                    GaussianMixture((-2.0, 1.0, 4.0), (0.5, 1.0, 0.8), (0.2, 0.5, 0.3))])
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        GaussianMixture.bimodal(6.0),
+        GaussianMixture.bimodal(2.5, sigma=0.7),
+        GaussianMixture((-2.0, 1.0, 4.0), (0.5, 1.0, 0.8), (0.2, 0.5, 0.3)),
+    ],
+)
 def test_forward_kl_fit_is_moment_matching(target):
     w, m, s = (np.asarray(a) for a in (target.weights, target.means, target.sigmas))
     mean = float(w @ m)
@@ -196,8 +232,13 @@ def test_forward_kl_fit_is_moment_matching(target):
     fit = fit_gaussian(target, "forward")
     assert fit.mu == pytest.approx(mean, abs=1e-4)
     assert fit.sigma == pytest.approx(math.sqrt(var), abs=1e-4)
-    quad = integrate.quad(lambda t: target.pdf(t) * (target.logpdf(t) - stats.norm.logpdf(t, fit.mu, fit.sigma)),
-                          -30, 30, points=list(m), limit=200)[0]
+    quad = integrate.quad(
+        lambda t: target.pdf(t) * (target.logpdf(t) - stats.norm.logpdf(t, fit.mu, fit.sigma)),
+        -30,
+        30,
+        points=list(m),
+        limit=200,
+    )[0]
     assert fit.divergence == pytest.approx(quad, abs=1e-6)
 
 
@@ -221,13 +262,14 @@ def test_fit_rejects_bad_direction():
 
 # ---------------------------------------------------------------- ring and mode counting
 
+
 def test_mode_counting_on_hand_made_samples():
     centers = ring_mode_centers(8, 2.0)
     assert np.allclose(centers[2], [0.0, 2.0]) and np.allclose(np.linalg.norm(centers, axis=1), 2.0)
-    near0 = np.repeat(centers[:1], 20, axis=0) + 0.01          # 20 points at mode 0
-    near3 = centers[3] + np.array([[0.1, 0.0]] * 12)            # 12 points 0.1 from mode 3
-    few5 = np.repeat(centers[5:6], 5, axis=0)                   # 5 points at mode 5: below min_count
-    between = np.array([[0.0, 0.0]] * 30) + [0.3, 0.3]          # 30 points far from every mode
+    near0 = np.repeat(centers[:1], 20, axis=0) + 0.01  # 20 points at mode 0
+    near3 = centers[3] + np.array([[0.1, 0.0]] * 12)  # 12 points 0.1 from mode 3
+    few5 = np.repeat(centers[5:6], 5, axis=0)  # 5 points at mode 5: below min_count
+    between = np.array([[0.0, 0.0]] * 30) + [0.3, 0.3]  # 30 points far from every mode
     pts = np.concatenate([near0, near3, few5, between])
     counts = mode_counts(pts, centers, std=0.05, coverage_std=3.0)
     brute = np.zeros(8, int)
@@ -253,6 +295,7 @@ def test_sample_ring_and_nearest_mode():
 
 
 # ---------------------------------------------------------------- toy GAN
+
 
 def test_toy_gan_is_reproducible_and_validates():
     from acglab.theory.toy_gan import ToyGANConfig, toy_gan_preset, train_toy_gan
@@ -288,6 +331,7 @@ def test_quick_presets_collapse_and_cover():
 
 
 # ---------------------------------------------------------------- explorers
+
 
 def test_optimal_discriminator_explorer_updates_in_place():
     from acglab.viz.gan_widgets import optimal_discriminator_explorer
@@ -345,9 +389,16 @@ def _fake_run(name_seed, covered_last):
     rng = np.random.default_rng(name_seed)
     samples = rng.normal(size=(3, 50, 2))
     centers = ring_mode_centers()
-    return ToyGANRun(config=cfg, steps=np.array([0, 10, 20]), samples=samples,
-                     covered=np.array([0, 1, covered_last]), shares=np.full((3, 8), 1 / 8),
-                     d_loss=np.zeros(20), g_loss=np.zeros(20), centers=centers)
+    return ToyGANRun(
+        config=cfg,
+        steps=np.array([0, 10, 20]),
+        samples=samples,
+        covered=np.array([0, 1, covered_last]),
+        shares=np.full((3, 8), 1 / 8),
+        d_loss=np.zeros(20),
+        g_loss=np.zeros(20),
+        centers=centers,
+    )
 
 
 def test_mode_collapse_explorer_updates_in_place():
@@ -373,6 +424,7 @@ def test_mode_collapse_explorer_updates_in_place():
 
 
 # ---------------------------------------------------------------- notebook helpers
+
 
 def test_quick_mode_setting(monkeypatch):
     from acglab import notebook as nb

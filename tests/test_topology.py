@@ -1,5 +1,6 @@
 """acglab.topology: persistence, Betti numbers, diagram distances, UMAP and figures, each checked
 against an independent computation (scipy, scikit-learn, brute-force matchings, closed forms)."""
+
 from __future__ import annotations
 
 import itertools
@@ -14,11 +15,28 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial.distance import cdist
 
 from acglab.errors import AcglabError
-from acglab.topology import (ComponentGap, TopologyInputError, alpha_persistence, alpha_to_diameter, barcode_figure,
-                             betti_curve, betti_numbers, bottleneck_distance, count_components, cubical_persistence,
-                             diameter_to_alpha, embedding_figure, largest_h0_gap, merge_heights,
-                             persistence_diagram_figure, point_cloud_persistence, rips_persistence, separated_components, umap_embedding,
-                             wasserstein_distance)
+from acglab.topology import (
+    ComponentGap,
+    TopologyInputError,
+    alpha_persistence,
+    alpha_to_diameter,
+    barcode_figure,
+    betti_curve,
+    betti_numbers,
+    bottleneck_distance,
+    count_components,
+    cubical_persistence,
+    diameter_to_alpha,
+    embedding_figure,
+    largest_h0_gap,
+    merge_heights,
+    persistence_diagram_figure,
+    point_cloud_persistence,
+    rips_persistence,
+    separated_components,
+    umap_embedding,
+    wasserstein_distance,
+)
 
 
 def noisy_circle(n=150, noise=0.05, seed=0):
@@ -40,6 +58,7 @@ def graph_components(x, scale):
 
 
 # ---------------------------------------------------------------- persistence of point clouds
+
 
 @pytest.mark.parametrize("dim, complex_", [(5, "auto"), (2, "auto"), (2, "rips"), (3, "alpha")])
 def test_h0_deaths_are_single_linkage_merge_heights(dim, complex_):
@@ -138,6 +157,7 @@ def test_sparse_rips_is_a_multiplicative_approximation():
 
 # ---------------------------------------------------------------- Betti numbers and components
 
+
 def test_two_blobs_have_two_components_at_a_mid_scale():
     x, _ = blobs([[0, 0], [5, 0]], n_per=80, std=0.3)
     diagrams = point_cloud_persistence(x, max_dimension=1)
@@ -195,6 +215,7 @@ def test_separated_components_finds_modes_at_unequal_separations():
     assert count_components(x, gap.scale) == 3
     from sklearn.cluster import AgglomerativeClustering
     from sklearn.metrics import adjusted_rand_score
+
     single = AgglomerativeClustering(n_clusters=None, distance_threshold=gap.scale, linkage="single").fit(x)
     assert single.n_clusters_ == 3
     assert adjusted_rand_score(truth, single.labels_) == pytest.approx(1.0)
@@ -208,6 +229,7 @@ def test_one_gaussian_is_one_component():
 
 
 # ---------------------------------------------------------------- cubical complexes of images
+
 
 def smooth_image(seed=0, shape=(40, 48)):
     rng = np.random.default_rng(seed)
@@ -241,17 +263,18 @@ def test_cubical_betti_numbers_match_labelled_level_sets(connectivity, structure
 def test_k_bright_blobs_are_k_superlevel_components():
     yy, xx = np.mgrid[0:64, 0:64]
     centers = [(10, 12), (15, 50), (40, 30), (55, 8), (52, 55)]
-    img = sum(np.exp(-((yy - r) ** 2 + (xx - c) ** 2) / (2 * 3.0 ** 2)) for r, c in centers)
+    img = sum(np.exp(-((yy - r) ** 2 + (xx - c) ** 2) / (2 * 3.0**2)) for r, c in centers)
     diagrams = cubical_persistence(img, filtration="superlevel")
     h0 = diagrams[0]
     assert np.all(h0[:, 0] >= h0[:, 1])  # superlevel bars run downwards
     assert np.isneginf(h0[:, 1]).sum() == 1
     assert betti_numbers(diagrams, 0.5)[0] == ndimage.label(img >= 0.5, structure=EIGHT)[1] == len(centers)
     # every blob is born at its peak
-    np.testing.assert_allclose(np.sort(h0[:, 0])[-len(centers):], 1.0, atol=1e-3)
+    np.testing.assert_allclose(np.sort(h0[:, 0])[-len(centers) :], 1.0, atol=1e-3)
 
 
 # ---------------------------------------------------------------- distances between diagrams
+
 
 def diagonal_distance(bars, p):
     return (bars[:, 1] - bars[:, 0]) / 2 * (2 ** (1 / p) if np.isfinite(p) else 1.0)
@@ -310,11 +333,13 @@ def test_wasserstein_closed_form_and_brute_force():
     # match (0,2)-(0,2.5) at 0.5 and send (1,1.4) to the diagonal at 0.2
     assert wasserstein_distance(a, b, order=1) == pytest.approx(0.7)
     assert wasserstein_distance(a, b, order=1, internal_p=2) == pytest.approx(0.5 + 0.4 / math.sqrt(2))
-    assert wasserstein_distance(a, b, order=2) == pytest.approx(math.sqrt(0.5 ** 2 + 0.2 ** 2))
+    assert wasserstein_distance(a, b, order=2) == pytest.approx(math.sqrt(0.5**2 + 0.2**2))
     rng = np.random.default_rng(2)
     for q, p in [(1, np.inf), (2, np.inf), (1, 2.0), (2, 1.0)]:
         a, b = random_diagram(rng, 5), random_diagram(rng, 7)
-        assert wasserstein_distance(a, b, order=q, internal_p=p) == pytest.approx(brute_wasserstein(a, b, q, p), rel=1e-6)
+        assert wasserstein_distance(a, b, order=q, internal_p=p) == pytest.approx(
+            brute_wasserstein(a, b, q, p), rel=1e-6
+        )
 
 
 def test_essential_bars_are_matched_by_birth_or_dropped():
@@ -337,30 +362,35 @@ def test_superlevel_diagrams_compare_like_their_mirror_images():
         assert expected > 0
         assert bottleneck_distance(up1, up2, dimension=k) == pytest.approx(expected)
         assert wasserstein_distance(up1, up2, dimension=k) == pytest.approx(
-            wasserstein_distance(down1, down2, dimension=k))
+            wasserstein_distance(down1, down2, dimension=k)
+        )
     with pytest.raises(TopologyInputError, match="superlevel"):
         bottleneck_distance(up1, down1)
 
 
 # ---------------------------------------------------------------- bad input
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: point_cloud_persistence(np.zeros(5)), "2-D array"),
-    (lambda: point_cloud_persistence([[0.0, np.nan]]), "NaN"),
-    (lambda: point_cloud_persistence(np.zeros((3, 2)), complex="cech"), "complex must be"),
-    (lambda: rips_persistence(np.zeros((3, 2)), max_edge_length=0), "max_edge_length"),
-    (lambda: rips_persistence(np.zeros((3, 2)), max_dimension=-1), "max_dimension"),
-    (lambda: cubical_persistence(np.zeros((4, 4, 3))), "grey"),
-    (lambda: cubical_persistence(np.zeros((4, 4)), filtration="upper"), "filtration"),
-    (lambda: cubical_persistence(np.zeros((4, 4)), connectivity=6), "connectivity"),
-    (lambda: count_components(np.zeros((3, 2)), -1.0), "non-negative"),
-    (lambda: bottleneck_distance(np.zeros((2, 3)), np.zeros((0, 2))), r"shape \(n, 2\)"),
-    (lambda: wasserstein_distance([[0, 1.0]], [[0, 1.0]], order=0.5), "order"),
-    (lambda: largest_h0_gap([[0, 1.0]], min_ratio=1.0), "min_ratio"),
-    (lambda: umap_embedding(np.zeros((10, 4)), n_components=4), "n_components"),
-    (lambda: umap_embedding(np.zeros((3, 4))), "more than 3 points"),
-    (lambda: embedding_figure(np.zeros((5, 4))), r"\(n, 2\) or \(n, 3\)"),
-])
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: point_cloud_persistence(np.zeros(5)), "2-D array"),
+        (lambda: point_cloud_persistence([[0.0, np.nan]]), "NaN"),
+        (lambda: point_cloud_persistence(np.zeros((3, 2)), complex="cech"), "complex must be"),
+        (lambda: rips_persistence(np.zeros((3, 2)), max_edge_length=0), "max_edge_length"),
+        (lambda: rips_persistence(np.zeros((3, 2)), max_dimension=-1), "max_dimension"),
+        (lambda: cubical_persistence(np.zeros((4, 4, 3))), "grey"),
+        (lambda: cubical_persistence(np.zeros((4, 4)), filtration="upper"), "filtration"),
+        (lambda: cubical_persistence(np.zeros((4, 4)), connectivity=6), "connectivity"),
+        (lambda: count_components(np.zeros((3, 2)), -1.0), "non-negative"),
+        (lambda: bottleneck_distance(np.zeros((2, 3)), np.zeros((0, 2))), r"shape \(n, 2\)"),
+        (lambda: wasserstein_distance([[0, 1.0]], [[0, 1.0]], order=0.5), "order"),
+        (lambda: largest_h0_gap([[0, 1.0]], min_ratio=1.0), "min_ratio"),
+        (lambda: umap_embedding(np.zeros((10, 4)), n_components=4), "n_components"),
+        (lambda: umap_embedding(np.zeros((3, 4))), "more than 3 points"),
+        (lambda: embedding_figure(np.zeros((5, 4))), r"\(n, 2\) or \(n, 3\)"),
+    ],
+)
 def test_bad_input_raises_one_line_error(call, message):
     with pytest.raises(TopologyInputError, match=message) as info:
         call()
@@ -368,6 +398,7 @@ def test_bad_input_raises_one_line_error(call, message):
 
 
 # ---------------------------------------------------------------- UMAP
+
 
 @pytest.fixture(scope="module")
 def two_clusters():
@@ -401,6 +432,7 @@ def test_umap_clips_neighbours_on_small_inputs():
 
 
 # ---------------------------------------------------------------- figures
+
 
 def test_persistence_diagram_figure_traces():
     import plotly.graph_objects as go

@@ -1,4 +1,5 @@
 """Training: presets, data pipeline, sampler, generator states, logs, the loop, exact resume, CLI."""
+
 from __future__ import annotations
 
 import csv
@@ -11,29 +12,26 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from synthetic_faces import make_generic
 from torch import nn
 from torch.utils.data import DistributedSampler
 
 from acglab.cli import main
 from acglab.data import FAKE, REAL, Sample, SampleTable, load_dataset, save_split, split_by_video
-from acglab.data.images import save_image
-from acglab.errors import AcglabError, CheckpointError, DataLayoutError
-from acglab.data.images import resize_square
+from acglab.data.images import resize_square, save_image
 from acglab.data.selection import select_frames
 from acglab.data.tensors import FaceDataset
+from acglab.errors import AcglabError, CheckpointError, DataLayoutError
 from acglab.train.checks import check_training_table
 from acglab.train.landmarks import face_landmarks
-from acglab.train.runlog import history_csv, write_json_atomic
 from acglab.train.presets import PRESETS, TrainConfig, preset
+from acglab.train.runlog import history_csv, write_json_atomic
 from acglab.train.sampler import EpochSampler, epoch_order
 from acglab.train.seeding import rng_state, set_rng_state
-from synthetic_faces import make_generic
 
 TINY_MODEL = {"decoder_channels": [16, 8, 8], "ot": {"bank_size": 32, "warmup": 8, "refit_every": 2, "dim": 4}}
 TIME_KEYS = ("seconds", "images_per_second")
 NORM = ((0.5, 0.4, 0.3), (0.2, 0.25, 0.3))
-
-
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +61,17 @@ def small_parts(small):
 
 
 def tiny_config(**changes) -> TrainConfig:
-    base = dict(backbone="test_efficientnet", pretrained=False, img_size=32, batch_size=4, epochs=2, checkpoint_every=3,
-                model_options=TINY_MODEL, deterministic=True, num_workers=0)
+    base = dict(
+        backbone="test_efficientnet",
+        pretrained=False,
+        img_size=32,
+        batch_size=4,
+        epochs=2,
+        checkpoint_every=3,
+        model_options=TINY_MODEL,
+        deterministic=True,
+        num_workers=0,
+    )
     return preset("quick", **{**base, **changes})
 
 
@@ -78,11 +85,23 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 # --- presets ------------------------------------------------------------------------------------
 def test_presets_follow_the_thesis_and_are_json():
     for name, config in PRESETS.items():
-        assert (config.lr, config.weight_decay, config.lambda_r, config.lambda_m, config.hflip) == (2e-4, 1e-5, 0.1, 0.1, True)
+        assert (config.lr, config.weight_decay, config.lambda_r, config.lambda_m, config.hflip) == (
+            2e-4,
+            1e-5,
+            0.1,
+            0.1,
+            True,
+        )
         assert config.batch_size == 32, name
         assert TrainConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
     full = PRESETS["full"]
-    assert (full.backbone, full.img_size, full.step_size, full.gamma, full.flood) == ("legacy_xception", 299, 22500, 0.5, 0.04)
+    assert (full.backbone, full.img_size, full.step_size, full.gamma, full.flood) == (
+        "legacy_xception",
+        299,
+        22500,
+        0.5,
+        0.04,
+    )
     assert full.pretrained is True  # ImageNet Xception, as in the thesis
     assert (PRESETS["quick"].backbone, PRESETS["quick"].pretrained) == ("efficientnet_lite0", "imagenet-lite0")
     assert (PRESETS["quick-scratch"].backbone, PRESETS["quick-scratch"].pretrained) == ("resnet18", False)
@@ -151,8 +170,12 @@ def test_epoch_sampler_resumes_inside_an_epoch_and_reshuffles():
 
 # --- data pipeline ---------------------------------------------------------------------------------
 def _table_of(paths_labels) -> SampleTable:
-    return SampleTable([Sample(str(p), lab, f"{'real' if lab else 'fake'}/v{i}", (f"v{i}",), "c", "t", 0)
-                        for i, (p, lab) in enumerate(paths_labels)])
+    return SampleTable(
+        [
+            Sample(str(p), lab, f"{'real' if lab else 'fake'}/v{i}", (f"v{i}",), "c", "t", 0)
+            for i, (p, lab) in enumerate(paths_labels)
+        ]
+    )
 
 
 def test_face_dataset_resizes_and_normalises_like_numpy(tmp_path):
@@ -207,7 +230,7 @@ def test_training_crops_are_windows_of_the_resized_image(tmp_path):
         train.set_epoch(epoch)
         x = train[0][0]
         assert tuple(x.shape) == (3, 8, 8)
-        found = [(t, l) for t in range(17) for l in range(17) if torch.equal(x, whole[:, t:t + 8, l:l + 8])]
+        found = [(t, c) for t in range(17) for c in range(17) if torch.equal(x, whole[:, t : t + 8, c : c + 8])]
         assert found
         corners.update(found)
     assert len(corners) > 30  # positions spread over the 17 x 17 possible corners
@@ -297,8 +320,13 @@ class WithGenerators(nn.Module):
 
 
 def _draws(model):
-    return (torch.rand(3).tolist(), np.random.rand(3).tolist(), [random.random() for _ in range(3)],
-            torch.rand(3, generator=model.inner.noise).tolist(), model.sampling.random(3).tolist())
+    return (
+        torch.rand(3).tolist(),
+        np.random.rand(3).tolist(),
+        [random.random() for _ in range(3)],
+        torch.rand(3, generator=model.inner.noise).tolist(),
+        model.sampling.random(3).tolist(),
+    )
 
 
 def test_rng_state_roundtrip_through_a_weights_only_file(tmp_path):
@@ -314,8 +342,10 @@ def test_rng_state_roundtrip_through_a_weights_only_file(tmp_path):
 
 # --- logs ------------------------------------------------------------------------------------------
 def test_history_csv_reads_back_and_json_is_strict(tmp_path):
-    history = [{"epoch": 1, "step": 4, "train_loss": 0.5, "val_video_auc": 0.75, "extra": 3},
-               {"epoch": 2, "step": 8, "train_loss": 0.25, "val_video_auc": None}]
+    history = [
+        {"epoch": 1, "step": 4, "train_loss": 0.5, "val_video_auc": 0.75, "extra": 3},
+        {"epoch": 2, "step": 8, "train_loss": 0.25, "val_video_auc": None},
+    ]
     rows = list(csv.DictReader(io.StringIO(history_csv(history))))
     assert list(rows[0]) == ["epoch", "step", "train_loss", "val_video_auc", "extra"]
     assert [float(r["train_loss"]) for r in rows] == [0.5, 0.25] and rows[1]["extra"] == ""
@@ -346,15 +376,25 @@ def test_resume_continues_bit_for_bit(tmp_path, parts):
     with pytest.raises(Kill):
         train(config, train_part, val_part, tmp_path / "cut", device="cpu", progress=False, on_step=kill_at(5))
     with pytest.raises(Kill):
-        train(config, train_part, val_part, tmp_path / "cut", device="cpu", progress=False, on_step=kill_at(13),
-              resume=True)
+        train(
+            config,
+            train_part,
+            val_part,
+            tmp_path / "cut",
+            device="cpu",
+            progress=False,
+            on_step=kill_at(13),
+            resume=True,
+        )
     cut = train(config, train_part, val_part, tmp_path / "cut", device="cpu", progress=False, resume=True)
 
     a, b = (torch.load(tmp_path / d / "last.pt", weights_only=True) for d in ("whole", "cut"))
     assert a["model"].keys() == b["model"].keys()
     assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])
-    assert all(torch.equal(a["optimizer"]["state"][i]["exp_avg"], b["optimizer"]["state"][i]["exp_avg"])
-               for i in a["optimizer"]["state"])
+    assert all(
+        torch.equal(a["optimizer"]["state"][i]["exp_avg"], b["optimizer"]["state"][i]["exp_avg"])
+        for i in a["optimizer"]["state"]
+    )
     assert a["scheduler"] == b["scheduler"]
     assert without_time(whole["history"]) == without_time(cut["history"])
     assert whole["best"] == cut["best"] and (whole["steps"], cut["steps"]) == (18, 18)
@@ -393,12 +433,20 @@ def test_run_folder_contents_and_guards(tmp_path, small_parts):
     with pytest.raises(AcglabError, match="already holds a training run"):
         train(tiny_config(epochs=1), train_part, val_part, run, device="cpu", progress=False)
     with pytest.raises(CheckpointError, match="other settings"):
-        train(tiny_config(epochs=2, lr=1e-3, arch="acg-no-ot"), train_part, val_part, run, device="cpu",
-              progress=False, resume=True)
+        train(
+            tiny_config(epochs=2, lr=1e-3, arch="acg-no-ot"),
+            train_part,
+            val_part,
+            run,
+            device="cpu",
+            progress=False,
+            resume=True,
+        )
     with pytest.raises(CheckpointError, match="no last.pt"):
         train(tiny_config(), train_part, val_part, tmp_path / "none", device="cpu", progress=False, resume=True)
-    longer = train(tiny_config(epochs=2, arch="acg-no-ot"), train_part, val_part, run, device="cpu", progress=False,
-                   resume=True)
+    longer = train(
+        tiny_config(epochs=2, arch="acg-no-ot"), train_part, val_part, run, device="cpu", progress=False, resume=True
+    )
     assert longer["steps"] == 6 and [r["epoch"] for r in longer["history"]] == [1, 2]
 
 
@@ -430,7 +478,9 @@ def test_weight_average_is_validated_saved_loaded_and_resumed(tmp_path, small_pa
     a, b = (torch.load(tmp_path / d / "last.pt", weights_only=True) for d in ("whole", "cut"))
     assert a["ema"].keys() == a["model"].keys()
     assert all(torch.equal(a["ema"][k], b["ema"][k]) for k in a["ema"])
-    differ = [k for k in a["model"] if a["model"][k].is_floating_point() and not torch.equal(a["model"][k], a["ema"][k])]
+    differ = [
+        k for k in a["model"] if a["model"][k].is_floating_point() and not torch.equal(a["model"][k], a["ema"][k])
+    ]
     assert any(k.startswith("encoder.") for k in differ) and not any(k.startswith("ot.") for k in differ)
     model = model_from_checkpoint(tmp_path / "whole" / "last.pt")
     assert all(torch.equal(v, a["ema"][k]) for k, v in model.state_dict().items())
@@ -447,8 +497,11 @@ def test_worker_processes_do_not_change_the_result(tmp_path, small_parts):
     runs = {}
     for workers in (0, 2):
         config = tiny_config(epochs=1, num_workers=workers, synth_augment=True, synth_p=0.5, hflip=True)
-        marks = {s.path: np.array([[12, 14], [24, 14], [18, 20], [13, 27], [23, 27]], np.float32)
-                 for s in train_part if s.label == REAL}
+        marks = {
+            s.path: np.array([[12, 14], [24, 14], [18, 20], [13, 27], [23, 27]], np.float32)
+            for s in train_part
+            if s.label == REAL
+        }
         train(config, train_part, val_part, tmp_path / str(workers), device="cpu", progress=False, landmarks=marks)
         runs[workers] = torch.load(tmp_path / str(workers) / "last.pt", weights_only=True)["model"]
     assert all(torch.equal(runs[0][k], runs[2][k]) for k in runs[0])
@@ -459,7 +512,9 @@ def test_synthetic_fakes_need_landmarks_when_train_is_real_only(tmp_path, small_
 
     real_only = SampleTable([s for s in small_parts[0] if s.label == REAL])
     with pytest.raises(DataLayoutError, match="no face landmarks"):  # MTCNN finds no face in noise
-        train(tiny_config(synth_augment=True), real_only, small_parts[1], tmp_path / "run", device="cpu", progress=False)
+        train(
+            tiny_config(synth_augment=True), real_only, small_parts[1], tmp_path / "run", device="cpu", progress=False
+        )
     assert not (tmp_path / "run" / "last.pt").exists()
 
 
@@ -471,8 +526,15 @@ def test_same_class_ot_run_logs_cross_class(tmp_path, small_parts):
     train_part, val_part = small_parts
     options = {**TINY_MODEL, "ot": {**TINY_MODEL["ot"], "same_class": True}}
     run = tmp_path / "run"
-    summary = train(tiny_config(epochs=1, model_options=options), train_part, val_part, run, device="cpu",
-                    progress=False, max_steps=2)
+    summary = train(
+        tiny_config(epochs=1, model_options=options),
+        train_part,
+        val_part,
+        run,
+        device="cpu",
+        progress=False,
+        max_steps=2,
+    )
     assert summary["steps"] == 2
     rows = list(csv.DictReader(open(run / "log.csv")))
     assert len(rows) == 1 and {"train_ot_replaced", "train_ot_cross_class"} <= set(rows[0])
@@ -500,15 +562,24 @@ def test_epoch_cross_class_is_the_share_of_all_replaced_samples():
 
     # steps: nothing replaced; half the batch replaced, 1/4 of it cross-class; all replaced, 1/2 cross
     steps = [(0.0, 0.0), (0.5, 0.25), (1.0, 0.5)]
-    sums = {"n": 3.0, "ot_replaced": sum(r for r, _ in steps), "ot_cross_class": sum(c for _, c in steps),
-            CROSS_REPLACED: sum(r * c for r, c in steps)}
+    sums = {
+        "n": 3.0,
+        "ot_replaced": sum(r for r, _ in steps),
+        "ot_cross_class": sum(c for _, c in steps),
+        CROSS_REPLACED: sum(r * c for r, c in steps),
+    }
     row = _epoch_row(Position(sums=sums), Stub(), Context(), 12, 1.0)
     assert row["train_ot_replaced"] == pytest.approx(0.5)
     assert row["train_ot_cross_class"] == pytest.approx((0.5 * 0.25 + 1.0 * 0.5) / 1.5)
     assert sums[CROSS_REPLACED] == pytest.approx(0.625)  # the position's sums are left as they were
     assert not any("cross_replaced" in k for k in row)
-    none = _epoch_row(Position(sums={"n": 2.0, "ot_replaced": 0.0, "ot_cross_class": 0.0, CROSS_REPLACED: 0.0}),
-                      Stub(), Context(), 8, 1.0)
+    none = _epoch_row(
+        Position(sums={"n": 2.0, "ot_replaced": 0.0, "ot_cross_class": 0.0, CROSS_REPLACED: 0.0}),
+        Stub(),
+        Context(),
+        8,
+        1.0,
+    )
     assert none["train_ot_cross_class"] == 0.0
 
 
@@ -557,8 +628,29 @@ def test_cli_trains_and_resumes(tmp_path, small, capsys):
     table = load_dataset(small)
     split = tmp_path / "split.json"
     save_split(split_by_video(table, test_fraction=0.0, val_fraction=0.25, seed=0), split)
-    common = ["train", "--data", small, "--split", split, "--preset", "quick", "--out", tmp_path / "run",
-              "--backbone", "test_efficientnet", "--pretrained", "none", "--img-size", 32, "--batch-size", 4, "--epochs", 1, "--device", "cpu"]
+    common = [
+        "train",
+        "--data",
+        small,
+        "--split",
+        split,
+        "--preset",
+        "quick",
+        "--out",
+        tmp_path / "run",
+        "--backbone",
+        "test_efficientnet",
+        "--pretrained",
+        "none",
+        "--img-size",
+        32,
+        "--batch-size",
+        4,
+        "--epochs",
+        1,
+        "--device",
+        "cpu",
+    ]
     code, out, err = run_cli(capsys, *common, "--max-steps", 2)
     assert code == 0, err
     assert "2 steps" in out and "--resume" in out
@@ -579,8 +671,25 @@ def test_cli_refuses_leaky_splits_and_fake_only_training(tmp_path, small, capsys
     leaky, fake_only = tmp_path / "leaky.json", tmp_path / "fake-only.json"
     leaky.write_text(json.dumps({"train": videos[:-2], "val": videos[-4:], "test": []}))
     fake_only.write_text(json.dumps({"train": fake, "val": real, "test": []}))
-    base = ["train", "--data", small, "--preset", "quick", "--backbone", "test_efficientnet", "--pretrained", "none", "--img-size", 32,
-            "--batch-size", 4, "--device", "cpu", "--max-steps", 1]
+    base = [
+        "train",
+        "--data",
+        small,
+        "--preset",
+        "quick",
+        "--backbone",
+        "test_efficientnet",
+        "--pretrained",
+        "none",
+        "--img-size",
+        32,
+        "--batch-size",
+        4,
+        "--device",
+        "cpu",
+        "--max-steps",
+        1,
+    ]
     code, out, err = run_cli(capsys, *base, "--split", leaky, "--out", tmp_path / "a")
     assert code == 2 and err.startswith("acglab: error: split is leaky") and err.count("\n") == 1
     assert not (tmp_path / "a").exists()
@@ -599,9 +708,33 @@ def test_cli_synth_augment_on_the_offline_set(tmp_path, capsys):
     root = offline_faces(tmp_path / "offline", n_per_category=6, size=64, frames_per_video=1, progress=False)
     split = tmp_path / "split.json"
     save_split(split_by_target(load_dataset(root), test_fraction=0.0, val_fraction=0.34, seed=0), split)
-    code, out, err = run_cli(capsys, "train", "--data", root, "--split", split, "--preset", "quick", "--out",
-                             tmp_path / "run", "--backbone", "test_efficientnet", "--pretrained", "none", "--img-size", 32, "--batch-size", 4,
-                             "--device", "cpu", "--max-steps", 2, "--arch", "acg-no-ot", "--synth-augment")
+    code, out, err = run_cli(
+        capsys,
+        "train",
+        "--data",
+        root,
+        "--split",
+        split,
+        "--preset",
+        "quick",
+        "--out",
+        tmp_path / "run",
+        "--backbone",
+        "test_efficientnet",
+        "--pretrained",
+        "none",
+        "--img-size",
+        32,
+        "--batch-size",
+        4,
+        "--device",
+        "cpu",
+        "--max-steps",
+        2,
+        "--arch",
+        "acg-no-ot",
+        "--synth-augment",
+    )
     assert code == 0, err
     assert json.loads((tmp_path / "run" / "config.json").read_text())["train"]["synth_augment"] is True
 
@@ -614,8 +747,15 @@ def test_two_steps_on_celebdf_mini(tmp_path, celebdf_mini):
     table = load_dataset(celebdf_mini)
     split = make_split(table, by="target", seed=0)
     # the quick preset as it ships: ImageNet EfficientNet-Lite0 weights from the installed package
-    summary = train(preset("quick", img_size=64, batch_size=8, frames_per_video=2), table.subset(split.train),
-                    table.subset(split.val), tmp_path / "run", device="cpu", progress=False, max_steps=2)
+    summary = train(
+        preset("quick", img_size=64, batch_size=8, frames_per_video=2),
+        table.subset(split.train),
+        table.subset(split.val),
+        tmp_path / "run",
+        device="cpu",
+        progress=False,
+        max_steps=2,
+    )
     row = summary["last"]
     assert summary["steps"] == 2 and math.isfinite(row["train_loss"]) and row["train_rec"] > 0
     assert row["val_frames"] == 2 * row["val_videos"] == 2 * len(split.val)

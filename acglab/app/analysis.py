@@ -26,6 +26,7 @@ analyses with the detector itself.
 Every user error (unreadable file, no face, a checkpoint of another kind) raises
 :class:`acglab.errors.AcglabError` with one line.
 """
+
 from __future__ import annotations
 
 import time
@@ -61,10 +62,18 @@ class DetectorCard:
     measured: dict = field(default_factory=dict)
 
     def summary(self) -> dict:
-        return {"name": self.name, "checkpoint": self.checkpoint, "sha256": self.sha256, "epoch": self.epoch,
-                "arch": self.config.get("arch"), "backbone": self.config.get("backbone"),
-                "img_size": self.config.get("img_size"), "trained_on": self.data, "calibration": self.calibration,
-                "measured": self.measured}
+        return {
+            "name": self.name,
+            "checkpoint": self.checkpoint,
+            "sha256": self.sha256,
+            "epoch": self.epoch,
+            "arch": self.config.get("arch"),
+            "backbone": self.config.get("backbone"),
+            "img_size": self.config.get("img_size"),
+            "trained_on": self.data,
+            "calibration": self.calibration,
+            "measured": self.measured,
+        }
 
 
 def load_detector(path, device="cpu"):
@@ -79,8 +88,10 @@ def load_detector(path, device="cpu"):
     checkpoint = load_checkpoint(path, map_location="cpu")
     config = checkpoint.get("config") or {}
     if config.get("kind") == "latent" or "arch" not in config or "latent_dim" in config:
-        raise CheckpointError(f"{path} is not a detector checkpoint (it holds {config.get('model') or 'another model'}); "
-                              "use one written by `acglab train`")
+        raise CheckpointError(
+            f"{path} is not a detector checkpoint (it holds {config.get('model') or 'another model'}); "
+            "use one written by `acglab train`"
+        )
     model = model_from_checkpoint(checkpoint, map_location="cpu").to(device).eval()
     return model, detector_card(path, sha256_of(path), config, checkpoint.get("state") or {})
 
@@ -104,9 +115,16 @@ def detector_card(path, sha256: str, config: dict, state: dict) -> DetectorCard:
         except (ValueError, OSError):
             data = {}
     name = f"{config.get('arch', '?')} on {config.get('backbone', '?')}, {config.get('img_size', '?')} px"
-    return DetectorCard(name=name, checkpoint=str(path), sha256=sha256, config=dict(config),
-                        train_config=dict(state.get("train_config") or {}), data=data,
-                        epoch=state.get("epoch"), calibration=state.get("calibration"))
+    return DetectorCard(
+        name=name,
+        checkpoint=str(path),
+        sha256=sha256,
+        config=dict(config),
+        train_config=dict(state.get("train_config") or {}),
+        data=data,
+        epoch=state.get("epoch"),
+        calibration=state.get("calibration"),
+    )
 
 
 def _on_cpu(device) -> bool:
@@ -148,12 +166,21 @@ class FaceAnalysis:
 
     def summary(self) -> dict:
         e = self.explanation
-        out = {"source": self.source, "sha256": self.sha256, "verdict": self.verdict, "p_fake": self.p_fake,
-               "p_fake_uncalibrated": self.p_raw, "calibrated": self.calibrated, "threshold": THRESHOLD,
-               "faces_found": self.n_faces, "face": {"box": list(e.face_box) if e.face_box else None,
-                                                     "score": e.face_score, "cropped": e.cropped},
-               "other_faces": self.other_boxes, "gradcam_target": e.gradcam_target,
-               "residual": e.residual is not None, "seconds": self.seconds}
+        out = {
+            "source": self.source,
+            "sha256": self.sha256,
+            "verdict": self.verdict,
+            "p_fake": self.p_fake,
+            "p_fake_uncalibrated": self.p_raw,
+            "calibrated": self.calibrated,
+            "threshold": THRESHOLD,
+            "faces_found": self.n_faces,
+            "face": {"box": list(e.face_box) if e.face_box else None, "score": e.face_score, "cropped": e.cropped},
+            "other_faces": self.other_boxes,
+            "gradcam_target": e.gradcam_target,
+            "residual": e.residual is not None,
+            "seconds": self.seconds,
+        }
         if self.frame is not None:
             out["frame"] = self.frame
         if self.placement is not None:
@@ -174,9 +201,16 @@ class VideoAnalysis:
     verdict: str
 
     def summary(self) -> dict:
-        return {"source": self.source, "sha256": self.sha256, "kind": "video", "verdict": self.verdict,
-                "p_fake": self.p_fake, "frames_in_video": self.n_frames,
-                "frames": [f.summary() for f in self.frames], "skipped_frames": self.skipped}
+        return {
+            "source": self.source,
+            "sha256": self.sha256,
+            "kind": "video",
+            "verdict": self.verdict,
+            "p_fake": self.p_fake,
+            "frames_in_video": self.n_frames,
+            "frames": [f.summary() for f in self.frames],
+            "skipped_frames": self.skipped,
+        }
 
 
 def read_video_frames(path, count: int = VIDEO_FRAMES) -> tuple[list[tuple[int, np.ndarray]], int]:
@@ -266,14 +300,18 @@ class Analyzer:
 
                 data = default_data().path
             table = reference_table(data)
-            self.reference = build_reference_map(self.model, table, progress=progress,
-                                                 info={"checkpoint_sha256": self.card.sha256, "data": str(data),
-                                                       "faces": len(table)})
+            self.reference = build_reference_map(
+                self.model,
+                table,
+                progress=progress,
+                info={"checkpoint_sha256": self.card.sha256, "data": str(data), "faces": len(table)},
+            )
             self.reference.save(path)
         return self
 
-    def analyze_face(self, image, source: str = "image", sha256: str | None = None, frame: int | None = None,
-                     edited: bool = False) -> FaceAnalysis:
+    def analyze_face(
+        self, image, source: str = "image", sha256: str | None = None, frame: int | None = None, edited: bool = False
+    ) -> FaceAnalysis:
         """Analyse an (H, W, 3) uint8 image: the largest face, or the image itself when it is
         a face crop already (see :func:`acglab.explain.explanation.take_face`)."""
         import torch
@@ -301,10 +339,20 @@ class Analyzer:
             t = time.perf_counter()
             placement = self.reference.place(expl.features)
             seconds["latent"] = time.perf_counter() - t
-        return FaceAnalysis(source=source, sha256=sha256, explanation=expl, p_raw=expl.p_fake, p_fake=p,
-                            calibrated=t_scale is not None, verdict="fake" if p >= THRESHOLD else "real",
-                            n_faces=len(faces), other_boxes=[[float(v) for v in f.box] for f in faces[1:]],
-                            placement=placement, frame=frame, seconds=seconds)
+        return FaceAnalysis(
+            source=source,
+            sha256=sha256,
+            explanation=expl,
+            p_raw=expl.p_fake,
+            p_fake=p,
+            calibrated=t_scale is not None,
+            verdict="fake" if p >= THRESHOLD else "real",
+            n_faces=len(faces),
+            other_boxes=[[float(v) for v in f.box] for f in faces[1:]],
+            placement=placement,
+            frame=frame,
+            seconds=seconds,
+        )
 
     def analyze_file(self, path, frames: int = VIDEO_FRAMES):
         """A :class:`FaceAnalysis` of an image file or a :class:`VideoAnalysis` of a video file."""
@@ -330,5 +378,12 @@ class Analyzer:
         if not results:
             raise ImageError(f"no face found in any of the {len(picked)} frames analysed of {path}")
         p = float(np.mean([r.p_fake for r in results]))
-        return VideoAnalysis(source=str(path), sha256=digest, frames=results, skipped=skipped, n_frames=total,
-                             p_fake=p, verdict="fake" if p >= THRESHOLD else "real")
+        return VideoAnalysis(
+            source=str(path),
+            sha256=digest,
+            frames=results,
+            skipped=skipped,
+            n_frames=total,
+            p_fake=p,
+            verdict="fake" if p >= THRESHOLD else "real",
+        )

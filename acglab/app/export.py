@@ -28,6 +28,7 @@ made for another checkpoint or by another torch version, or one that cannot be r
 ignored and written again; it is written atomically. An export is kept only when it reproduces
 the detector's logit, reconstruction, features and Grad-CAM on a test input.
 """
+
 from __future__ import annotations
 
 import json
@@ -151,9 +152,16 @@ def _meta_of(model: nn.Module, layer_name: str, outputs, sha256: str, card: dict
     from acglab.explain.residual import normalization_stats
 
     mean, std = normalization_stats(model.normalization)
-    meta = {"format": FORMAT, "checkpoint_sha256": sha256, "torch": torch.__version__,
-            "config": dict(model.config), "normalization": {"mean": mean.tolist(), "std": std.tolist()},
-            "gradcam_layer": layer_name, "outputs": list(outputs), "card": dict(card)}
+    meta = {
+        "format": FORMAT,
+        "checkpoint_sha256": sha256,
+        "torch": torch.__version__,
+        "config": dict(model.config),
+        "normalization": {"mean": mean.tolist(), "std": std.tolist()},
+        "gradcam_layer": layer_name,
+        "outputs": list(outputs),
+        "card": dict(card),
+    }
     # as it is read back from the file (tensors in the training state become lists)
     return json.loads(json.dumps(meta, default=lambda v: v.tolist() if hasattr(v, "tolist") else str(v)))
 
@@ -248,8 +256,12 @@ def load_export(path, sha256: str) -> ExportedDetector | None:
         meta = json.loads(extra[META])
     except Exception:  # truncated or corrupt archive, not TorchScript, bad JSON: rebuilt
         return None
-    if (not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("checkpoint_sha256") != sha256
-            or meta.get("torch") != torch.__version__):
+    if (
+        not isinstance(meta, dict)
+        or meta.get("format") != FORMAT
+        or meta.get("checkpoint_sha256") != sha256
+        or meta.get("torch") != torch.__version__
+    ):
         return None
     try:
         if not script._c._has_method("rest"):

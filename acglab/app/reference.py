@@ -24,6 +24,7 @@ typical spacing.
 
 A map is fitted once per checkpoint and kept in an ``.npz`` file (no pickles) beside it.
 """
+
 from __future__ import annotations
 
 import json
@@ -66,12 +67,19 @@ class Placement:
     spacing: float
 
     def summary(self) -> dict:
-        return {"position": [float(v) for v in self.position], "neighbours": [int(i) for i in self.neighbours],
-                "fake_share_of_neighbours": self.fake_share, "nearest_distance": self.nearest_distance,
-                "regular_distance": self.regular_distance, "singular_distance": self.singular_distance,
-                "kind": self.kind, "spacing": self.spacing,
-                "singular_over_regular": (self.singular_distance / self.regular_distance
-                                          if self.regular_distance > 0 else float("inf"))}
+        return {
+            "position": [float(v) for v in self.position],
+            "neighbours": [int(i) for i in self.neighbours],
+            "fake_share_of_neighbours": self.fake_share,
+            "nearest_distance": self.nearest_distance,
+            "regular_distance": self.regular_distance,
+            "singular_distance": self.singular_distance,
+            "kind": self.kind,
+            "spacing": self.spacing,
+            "singular_over_regular": (
+                self.singular_distance / self.regular_distance if self.regular_distance > 0 else float("inf")
+            ),
+        }
 
 
 @dataclass
@@ -97,8 +105,10 @@ class ReferenceMap:
         """``z`` of features (T, D): the map's PCA, then its standardisation."""
         y = np.atleast_2d(np.asarray(features, dtype=np.float64))
         if y.shape[1] != self.mean.shape[0]:
-            raise AcglabError(f"features of dimension {y.shape[1]} do not fit this map ({self.mean.shape[0]}); "
-                              "was it made for another checkpoint?")
+            raise AcglabError(
+                f"features of dimension {y.shape[1]} do not fit this map ({self.mean.shape[0]}); "
+                "was it made for another checkpoint?"
+            )
         return ((y - self.mean) @ self.components.T - self.z_mean) / self.z_scale
 
     def place(self, features, k: int = NEIGHBOURS) -> Placement:
@@ -114,20 +124,33 @@ class ReferenceMap:
         weights = 1.0 / np.maximum(dist, 1e-9)
         position = (weights[:, None] * self.layout[idx]).sum(0) / weights.sum()
         report = path_report(z, self.z, self.pairs, self.singular)
-        return Placement(position=position, neighbours=idx, fake_share=float((self.labels[idx] == FAKE).mean()),
-                         nearest_distance=float(dist[0]), regular_distance=float(report.regular_distance[0]),
-                         singular_distance=float(report.singular_distance[0]), kind=KIND_NAMES[int(report.kind[0])],
-                         spacing=spacing(self.z))
+        return Placement(
+            position=position,
+            neighbours=idx,
+            fake_share=float((self.labels[idx] == FAKE).mean()),
+            nearest_distance=float(dist[0]),
+            regular_distance=float(report.regular_distance[0]),
+            singular_distance=float(report.singular_distance[0]),
+            kind=KIND_NAMES[int(report.kind[0])],
+            spacing=spacing(self.z),
+        )
 
     # --- storage ------------------------------------------------------------------------------
     def save(self, path) -> Path:
         """Write the map to ``path`` (``.npz``) atomically."""
         from acglab.fileio import atomic_write
 
-        arrays = {k: getattr(self, k) for k in ("labels", "scores", "mean", "components", "z_mean", "z", "layout",
-                                                 "pairs", "singular", "angles")}
-        meta = {"format": FORMAT, "names": self.names, "z_scale": self.z_scale, "threshold": self.threshold,
-                "info": self.info}
+        arrays = {
+            k: getattr(self, k)
+            for k in ("labels", "scores", "mean", "components", "z_mean", "z", "layout", "pairs", "singular", "angles")
+        }
+        meta = {
+            "format": FORMAT,
+            "names": self.names,
+            "z_scale": self.z_scale,
+            "threshold": self.threshold,
+            "info": self.info,
+        }
 
         def write(tmp):
             with open(tmp, "wb") as fh:
@@ -136,7 +159,7 @@ class ReferenceMap:
         return atomic_write(path, write)
 
     @classmethod
-    def load(cls, path) -> "ReferenceMap":
+    def load(cls, path) -> ReferenceMap:
         """Read a map written by :meth:`save` (:class:`AcglabError` when it is not one)."""
         try:
             with np.load(path, allow_pickle=False) as data:
@@ -146,8 +169,13 @@ class ReferenceMap:
                 arrays = {k: data[k] for k in data.files if k != "meta"}
         except (OSError, ValueError, KeyError) as err:
             raise AcglabError(f"cannot read the reference map {path}: {err}") from None
-        return cls(names=list(meta["names"]), z_scale=float(meta["z_scale"]), threshold=float(meta["threshold"]),
-                   info=dict(meta["info"]), **arrays)
+        return cls(
+            names=list(meta["names"]),
+            z_scale=float(meta["z_scale"]),
+            threshold=float(meta["threshold"]),
+            info=dict(meta["info"]),
+            **arrays,
+        )
 
 
 def reference_path(checkpoint, sha256: str) -> Path:
@@ -163,7 +191,7 @@ def reference_path(checkpoint, sha256: str) -> Path:
     return cache_dir() / "reference-maps" / f"{sha256[:16]}.npz"
 
 
-def load_or_none(path, sha256: str) -> "ReferenceMap | None":
+def load_or_none(path, sha256: str) -> ReferenceMap | None:
     """The cached map at ``path`` if it exists and was made for the checkpoint with this hash."""
     path = Path(path)
     if not path.is_file():
@@ -191,8 +219,15 @@ def reference_table(root, max_faces: int = MAX_REFERENCE, seed: int = 0):
     return table
 
 
-def build_reference_map(model, table, threshold: float | None = None, tol: float = 0.2, seed: int = 0,
-                        progress: bool = False, info: dict | None = None) -> ReferenceMap:
+def build_reference_map(
+    model,
+    table,
+    threshold: float | None = None,
+    tol: float = 0.2,
+    seed: int = 0,
+    progress: bool = False,
+    info: dict | None = None,
+) -> ReferenceMap:
     """Fit a :class:`ReferenceMap` of ``model``'s features on the faces of ``table``."""
     from acglab.eval.features import bottleneck_features
     from acglab.ot.singular import DEFAULT_ANGLE_THRESHOLD
@@ -208,8 +243,19 @@ def build_reference_map(model, table, threshold: float | None = None, tol: float
     layout = umap_embedding(z, 2, seed=seed)
     sdot = SemiDiscreteOT(z, source="cube", seed=seed).fit(tol=tol, error="mean", progress=progress)
     pairs, singular, angles = (t.cpu().numpy() for t in sdot.cell_graph(2**16, threshold, seed=seed))
-    return ReferenceMap(names=[s.path for s in table], labels=np.asarray(feats.labels, dtype=np.int64),
-                        scores=feats.scores, mean=proj.mean, components=proj.components, z_mean=z_mean,
-                        z_scale=float(z_scale), z=z, layout=layout.astype(np.float64),
-                        pairs=pairs.astype(np.int64), singular=singular.astype(bool), angles=angles.astype(np.float64),
-                        threshold=threshold, info=dict(info or {}))
+    return ReferenceMap(
+        names=[s.path for s in table],
+        labels=np.asarray(feats.labels, dtype=np.int64),
+        scores=feats.scores,
+        mean=proj.mean,
+        components=proj.components,
+        z_mean=z_mean,
+        z_scale=float(z_scale),
+        z=z,
+        layout=layout.astype(np.float64),
+        pairs=pairs.astype(np.int64),
+        singular=singular.astype(bool),
+        angles=angles.astype(np.float64),
+        threshold=threshold,
+        info=dict(info or {}),
+    )

@@ -11,12 +11,13 @@ calibration), the acglab version, the date, and a plain-language reading with it
 :func:`write_pdf` prints the static page to PDF with headless Chromium (Debian's ``chromium``).
 Both writers go through a temporary file, so a failure leaves nothing half-written.
 """
+
 from __future__ import annotations
 
 import base64
 import html
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -71,15 +72,36 @@ def latent_figure(reference, placements, names):
     fig = go.Figure()
     for label, colour, name in ((1 - FAKE, "#2c7fb8", "reference real"), (FAKE, "#d7301f", "reference fake")):
         pts = reference.layout[reference.labels == label]
-        fig.add_trace(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name=name,
-                                 marker={"size": 6, "color": colour, "opacity": 0.55}))
+        fig.add_trace(
+            go.Scatter(
+                x=pts[:, 0],
+                y=pts[:, 1],
+                mode="markers",
+                name=name,
+                marker={"size": 6, "color": colour, "opacity": 0.55},
+            )
+        )
     xy = np.array([p.position for p in placements])
-    fig.add_trace(go.Scatter(x=xy[:, 0], y=xy[:, 1], mode="markers+text", name="analysed", text=names,
-                             textposition="top center",
-                             marker={"size": 16, "symbol": "star", "color": "#111", "line": {"width": 1, "color": "#fff"}}))
-    fig.update_layout(width=520, height=420, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      title="position among reference faces (UMAP of the detector's features)",
-                      xaxis={"visible": False}, yaxis={"visible": False}, legend={"orientation": "h"})
+    fig.add_trace(
+        go.Scatter(
+            x=xy[:, 0],
+            y=xy[:, 1],
+            mode="markers+text",
+            name="analysed",
+            text=names,
+            textposition="top center",
+            marker={"size": 16, "symbol": "star", "color": "#111", "line": {"width": 1, "color": "#fff"}},
+        )
+    )
+    fig.update_layout(
+        width=520,
+        height=420,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        title="position among reference faces (UMAP of the detector's features)",
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        legend={"orientation": "h"},
+    )
     return fig
 
 
@@ -124,20 +146,28 @@ def reading(analysis, card) -> str:
     p = analysis.p_fake
     strength = "clearly" if abs(p - 0.5) > 0.35 else ("somewhat" if abs(p - 0.5) > 0.15 else "barely")
     side = "forged" if analysis.verdict == "fake" else "authentic"
-    calibrated = ("calibrated on its validation faces" if getattr(analysis, "calibrated", True)
-                  else "not calibrated (the checkpoint has no fitted temperature), so read it as a score, not a "
-                       "probability")
-    text = (f"The detector {strength} leans towards <b>{side}</b>: P(fake) = {p:.2f}, {calibrated}. "
-            "The Grad-CAM map shows which regions raised the score of its decision; the residual map shows where "
-            "the autoencoder, trained to rebuild real faces, fails to rebuild this one.")
+    calibrated = (
+        "calibrated on its validation faces"
+        if getattr(analysis, "calibrated", True)
+        else "not calibrated (the checkpoint has no fitted temperature), so read it as a score, not a probability"
+    )
+    text = (
+        f"The detector {strength} leans towards <b>{side}</b>: P(fake) = {p:.2f}, {calibrated}. "
+        "The Grad-CAM map shows which regions raised the score of its decision; the residual map shows where "
+        "the autoencoder, trained to rebuild real faces, fails to rebuild this one."
+    )
     placement = getattr(analysis, "placement", None)
     if placement is not None:
         share = placement.fake_share
-        where = {"regular": "among reference faces, where the OT map interpolates between neighbours",
-                 "singular": "across a singular face of the OT map, between clusters of reference faces",
-                 "gap": "far from every reference face: the detector has seen nothing like it"}[placement.kind]
-        text += (f" In the detector's feature space the face lies {where}; {100 * share:.0f}% of its "
-                 f"{len(placement.neighbours)} nearest reference faces are fakes.")
+        where = {
+            "regular": "among reference faces, where the OT map interpolates between neighbours",
+            "singular": "across a singular face of the OT map, between clusters of reference faces",
+            "gap": "far from every reference face: the detector has seen nothing like it",
+        }[placement.kind]
+        text += (
+            f" In the detector's feature space the face lies {where}; {100 * share:.0f}% of its "
+            f"{len(placement.neighbours)} nearest reference faces are fakes."
+        )
     return text
 
 
@@ -156,18 +186,103 @@ section.face { page-break-inside: avoid; }
 
 def _face_section(analysis, title: str, text: str = "") -> str:
     pics = face_pictures(analysis)
-    figures = "".join(f'<figure><img alt="{k}" src="{v}"><figcaption>{k}</figcaption></figure>'
-                      for k, v in (("face", pics["face"]), ("Grad-CAM", pics["gradcam"]),
-                                   ("residual", pics.get("residual"))) if v)
-    faces = (f" The largest of {analysis.n_faces} faces was analysed." if analysis.n_faces > 1 else "")
-    return (f'<section class="face"><h2>{html.escape(title)}</h2>'
-            f'<p><span class="verdict {analysis.verdict}">{analysis.verdict.upper()} · P(fake) {analysis.p_fake:.3f}'
-            f'</span></p><p>SHA-256 <code>{analysis.sha256 or "-"}</code>.{faces}</p>'
-            f'<div class="pics">{figures}</div>{f"<p>{text}</p>" if text else ""}</section>')
+    figures = "".join(
+        f'<figure><img alt="{k}" src="{v}"><figcaption>{k}</figcaption></figure>'
+        for k, v in (("face", pics["face"]), ("Grad-CAM", pics["gradcam"]), ("residual", pics.get("residual")))
+        if v
+    )
+    faces = f" The largest of {analysis.n_faces} faces was analysed." if analysis.n_faces > 1 else ""
+    return (
+        f'<section class="face"><h2>{html.escape(title)}</h2>'
+        f'<p><span class="verdict {analysis.verdict}">{analysis.verdict.upper()} · P(fake) {analysis.p_fake:.3f}'
+        f"</span></p><p>SHA-256 <code>{analysis.sha256 or '-'}</code>.{faces}</p>"
+        f'<div class="pics">{figures}</div>{f"<p>{text}</p>" if text else ""}</section>'
+    )
 
 
-def report_html(results, card, reference=None, interactive: bool = True, version: str | None = None,
-                date: str | None = None) -> str:
+def _summary_section(results) -> str:
+    """The table of every input's verdict (reports of two or more inputs)."""
+    rows = "".join(
+        f"<tr><td>{k}</td><td>{html.escape(Path(r.source).name)}</td><td>{r.verdict}</td><td>{r.p_fake:.3f}</td></tr>"
+        for k, r in enumerate(results, 1)
+    )
+    fakes = sum(r.verdict == "fake" for r in results)
+    return (
+        f"<section><h2>Summary</h2><p>{fakes} of {len(results)} called fake.</p><table><tr><th>#</th>"
+        f"<th>input</th><th>verdict</th><th>P(fake)</th></tr>{rows}</table></section>"
+    )
+
+
+def _input_sections(k: int, r, card) -> tuple[list[str], object]:
+    """The sections of input ``k`` and the latent placement it shows (``None`` without one); a
+    video shows its frame curve and its frame with the highest P(fake)."""
+    name = Path(r.source).name
+    if not hasattr(r, "frames"):
+        return [_face_section(r, f"{k}. {name}", reading(r, card))], r.placement
+    first = max(r.frames, key=lambda f: f.p_fake)
+    video = (
+        f"<section><h2>{k}. {html.escape(name)} (video)</h2>"
+        f'<p><span class="verdict {r.verdict}">{r.verdict.upper()} · mean P(fake) {r.p_fake:.3f}</span>'
+        f"</p><p>SHA-256 <code>{r.sha256}</code>. {len(r.frames)} of {r.n_frames} frames analysed"
+        f"{'; skipped: ' + str(len(r.skipped)) if r.skipped else ''}.</p>"
+        f'<img alt="frame scores" src="{frame_curve_png(r)}"></section>'
+    )
+    face = _face_section(first, f"{k}. {name}, frame {first.frame} (highest P(fake))")
+    return [video, face, f"<p>{reading(r, card)}</p>"], first.placement
+
+
+def _latent_section(reference, placements, names, interactive: bool) -> str:
+    """The latent map with every analysed face: interactive plotly, or a picture."""
+    if interactive:
+        fig = latent_figure(reference, placements, names)
+        return "<section><h2>Latent map</h2>" + fig.to_html(full_html=False, include_plotlyjs=True) + "</section>"
+    return (
+        f'<section><h2>Latent map</h2><img alt="latent map" src="{latent_png(reference, placements, names)}"></section>'
+    )
+
+
+def _trained_on(card) -> str:
+    """What the detector was trained on, from its card."""
+    data = card.data or {}
+    return (
+        f"{data.get('root') or 'unknown data'} ({data.get('train_samples', '?')} training faces, "
+        f"{data.get('val_samples', '?')} validation faces)"
+    )
+
+
+def _model_section(card, version: str) -> str:
+    """The detector: name, checkpoint and its hash, training data, calibration, acglab version."""
+    cal = card.calibration
+    cal_text = (
+        f"temperature {cal['temperature']:.2f} fitted on {cal['n']} validation faces (ECE "
+        f"{cal['ece_before']:.3f} before, {cal['ece_after']:.3f} after)"
+        if cal
+        else "none"
+    )
+    return (
+        "<section><h2>Model</h2><table>"
+        f"<tr><th>model</th><td>{html.escape(card.name)}</td></tr>"
+        f"<tr><th>checkpoint</th><td>{html.escape(Path(card.checkpoint).name)}, epoch {card.epoch}</td></tr>"
+        f"<tr><th>checkpoint SHA-256</th><td><code>{card.sha256}</code></td></tr>"
+        f"<tr><th>trained on</th><td>{html.escape(_trained_on(card))}</td></tr>"
+        f"<tr><th>calibration</th><td>{cal_text}</td></tr>"
+        f"<tr><th>acglab</th><td>{version}</td></tr></table></section>"
+    )
+
+
+def _limits_section(card) -> str:
+    """What a verdict can and cannot say, with the measured limits of the quick-preset detectors."""
+    return (
+        '<section><h2>Limits</h2><div class="limits"><p>A detector is a model of the forgeries it was '
+        "trained on. Its verdict is evidence, not proof: a real face can score high (unusual lighting, "
+        "heavy compression, a face unlike its training faces) and a forgery of an unseen kind can score "
+        f"low. This model was trained on {html.escape(_trained_on(card))}.</p><p>{MEASURED_LIMITS}</p></div></section>"
+    )
+
+
+def report_html(
+    results, card, reference=None, interactive: bool = True, version: str | None = None, date: str | None = None
+) -> str:
     """The report page of ``results`` (:class:`FaceAnalysis` / :class:`VideoAnalysis`) by the
     detector described by ``card`` (module notes)."""
     from acglab import __version__
@@ -175,59 +290,24 @@ def report_html(results, card, reference=None, interactive: bool = True, version
     if not results:
         raise ReportError("nothing to report: every input failed")
     version = version or __version__
-    date = date or datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    date = date or datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     body = [f"<h1>acglab analysis report</h1><p>{len(results)} input(s), {html.escape(date)}, acglab {version}.</p>"]
     if len(results) > 1:
-        rows = "".join(f"<tr><td>{k}</td><td>{html.escape(Path(r.source).name)}</td><td>{r.verdict}</td>"
-                       f"<td>{r.p_fake:.3f}</td></tr>" for k, r in enumerate(results, 1))
-        fakes = sum(r.verdict == "fake" for r in results)
-        body.append(f"<section><h2>Summary</h2><p>{fakes} of {len(results)} called fake.</p><table><tr><th>#</th>"
-                    f"<th>input</th><th>verdict</th><th>P(fake)</th></tr>{rows}</table></section>")
+        body.append(_summary_section(results))
     placements, names = [], []
     for k, r in enumerate(results, 1):
-        name = Path(r.source).name
-        if hasattr(r, "frames"):
-            body.append(f'<section><h2>{k}. {html.escape(name)} (video)</h2>'
-                        f'<p><span class="verdict {r.verdict}">{r.verdict.upper()} · mean P(fake) {r.p_fake:.3f}</span>'
-                        f'</p><p>SHA-256 <code>{r.sha256}</code>. {len(r.frames)} of {r.n_frames} frames analysed'
-                        f'{"; skipped: " + str(len(r.skipped)) if r.skipped else ""}.</p>'
-                        f'<img alt="frame scores" src="{frame_curve_png(r)}"></section>')
-            first = max(r.frames, key=lambda f: f.p_fake)
-            body.append(_face_section(first, f"{k}. {name}, frame {first.frame} (highest P(fake))"))
-            body.append(f"<p>{reading(r, card)}</p>")
-            if first.placement is not None:
-                placements.append(first.placement), names.append(f"{k}")
-        else:
-            body.append(_face_section(r, f"{k}. {name}", reading(r, card)))
-            if r.placement is not None:
-                placements.append(r.placement), names.append(f"{k}")
+        sections, placement = _input_sections(k, r, card)
+        body += sections
+        if placement is not None:
+            placements.append(placement)
+            names.append(f"{k}")
     if reference is not None and placements:
-        if interactive:
-            fig = latent_figure(reference, placements, names)
-            body.append("<section><h2>Latent map</h2>" + fig.to_html(full_html=False, include_plotlyjs=True) +
-                        "</section>")
-        else:
-            body.append(f'<section><h2>Latent map</h2><img alt="latent map" '
-                        f'src="{latent_png(reference, placements, names)}"></section>')
-    cal = card.calibration
-    cal_text = (f"temperature {cal['temperature']:.2f} fitted on {cal['n']} validation faces (ECE "
-                f"{cal['ece_before']:.3f} before, {cal['ece_after']:.3f} after)") if cal else "none"
-    data = card.data or {}
-    trained = (f"{data.get('root') or 'unknown data'} ({data.get('train_samples', '?')} training faces, "
-               f"{data.get('val_samples', '?')} validation faces)")
-    body.append("<section><h2>Model</h2><table>"
-                f"<tr><th>model</th><td>{html.escape(card.name)}</td></tr>"
-                f"<tr><th>checkpoint</th><td>{html.escape(Path(card.checkpoint).name)}, epoch {card.epoch}</td></tr>"
-                f"<tr><th>checkpoint SHA-256</th><td><code>{card.sha256}</code></td></tr>"
-                f"<tr><th>trained on</th><td>{html.escape(trained)}</td></tr>"
-                f"<tr><th>calibration</th><td>{cal_text}</td></tr>"
-                f"<tr><th>acglab</th><td>{version}</td></tr></table></section>")
-    body.append('<section><h2>Limits</h2><div class="limits"><p>A detector is a model of the forgeries it was '
-                'trained on. Its verdict is evidence, not proof: a real face can score high (unusual lighting, '
-                'heavy compression, a face unlike its training faces) and a forgery of an unseen kind can score '
-                f'low. This model was trained on {html.escape(trained)}.</p><p>{MEASURED_LIMITS}</p></div></section>')
-    return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>acglab analysis report</title>"
-            f"<style>{_CSS}</style></head><body>{''.join(body)}</body></html>")
+        body.append(_latent_section(reference, placements, names, interactive))
+    body += [_model_section(card, version), _limits_section(card)]
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>acglab analysis report</title>"
+        f"<style>{_CSS}</style></head><body>{''.join(body)}</body></html>"
+    )
 
 
 def write_html(path, page: str) -> Path:
@@ -257,8 +337,16 @@ def write_pdf(path, page: str, timeout: float = 120.0) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         src, out = Path(tmp) / "report.html", Path(tmp) / "report.pdf"
         src.write_text(page, encoding="utf-8")
-        cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
-               f"--user-data-dir={tmp}/profile", f"--print-to-pdf={out}", src.as_uri()]
+        cmd = [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-pdf-header-footer",
+            f"--user-data-dir={tmp}/profile",
+            f"--print-to-pdf={out}",
+            src.as_uri(),
+        ]
         try:
             done = subprocess.run(cmd, capture_output=True, timeout=timeout, text=True)
         except subprocess.TimeoutExpired:

@@ -13,6 +13,7 @@ One :class:`AnalysisApp` holds the whole page:
 
 Every callback catches user errors and shows them in the status line; nothing else changes then.
 """
+
 from __future__ import annotations
 
 import base64
@@ -29,11 +30,16 @@ PICTURE_WIDTH = 240
 def verdict_html(result) -> str:
     """The verdict banner of an analysis (a face or a video)."""
     colour = {"fake": ("#fde0dd", "#a50f15"), "real": ("#deebf7", "#08519c")}[result.verdict]
-    what = "video, mean over frames" if hasattr(result, "frames") else (
-        "calibrated" if result.calibrated else "uncalibrated score")
-    return (f'<div class="acglab-verdict" style="font-size:1.4em;padding:.3em .7em;border-radius:.3em;'
-            f'display:inline-block;background:{colour[0]};color:{colour[1]}">{result.verdict.upper()} · '
-            f'P(fake) {result.p_fake:.3f} <span style="font-size:.6em">({what})</span></div>')
+    what = (
+        "video, mean over frames"
+        if hasattr(result, "frames")
+        else ("calibrated" if result.calibrated else "uncalibrated score")
+    )
+    return (
+        f'<div class="acglab-verdict" style="font-size:1.4em;padding:.3em .7em;border-radius:.3em;'
+        f'display:inline-block;background:{colour[0]};color:{colour[1]}">{result.verdict.upper()} · '
+        f'P(fake) {result.p_fake:.3f} <span style="font-size:.6em">({what})</span></div>'
+    )
 
 
 class AnalysisApp:
@@ -52,25 +58,28 @@ class AnalysisApp:
         self.samples = {name: Path(path) for name, path in samples}
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.result = None          # the analysis shown
-        self.original = None        # (name, image, sha256) of the photo before any edit
-        self.edited = None          # the edited image, when the shown analysis is of an edit
+        self.result = None  # the analysis shown
+        self.original = None  # (name, image, sha256) of the photo before any edit
+        self.edited = None  # the edited image, when the shown analysis is of an edit
         self._landmarks = None
         self.upload = w.FileUpload(accept="image/*,video/*", multiple=False, description="Upload a face")
         self.sample = w.Dropdown(options=list(self.samples), value=None, description="or a sample")
         self.status = w.HTML()
         self.verdict = w.HTML()
         self.view = w.ToggleButtons(options=["Grad-CAM", "residual"], value="Grad-CAM")
-        self.opacity = w.FloatSlider(value=0.45, min=0.0, max=1.0, step=0.05, description="opacity",
-                                     continuous_update=False)
+        self.opacity = w.FloatSlider(
+            value=0.45, min=0.0, max=1.0, step=0.05, description="opacity", continuous_update=False
+        )
         self.face = w.Image(format="png", width=PICTURE_WIDTH)
         self.heat = w.Image(format="png", width=PICTURE_WIDTH)
         self.op = w.Dropdown(options=["replace", "delete", "modify"], value="replace", description="edit")
-        self.part = w.Dropdown(options=[p for p in PARTS if p not in ("face", "skin")], value="mouth",
-                               description="part")
+        self.part = w.Dropdown(
+            options=[p for p in PARTS if p not in ("face", "skin")], value="mouth", description="part"
+        )
         self.donor = w.Dropdown(options=list(self.samples), description="donor")
-        self.amount = w.FloatSlider(value=0.3, min=-0.5, max=0.8, step=0.05, description="amount",
-                                    continuous_update=False)
+        self.amount = w.FloatSlider(
+            value=0.3, min=-0.5, max=0.8, step=0.05, description="amount", continuous_update=False
+        )
         self.apply = w.Button(description="Apply edit", icon="magic")
         self.undo = w.Button(description="Original", icon="undo")
         self.report_button = w.Button(description="Write report", icon="file")
@@ -102,12 +111,28 @@ class AnalysisApp:
         import ipywidgets as w
 
         pictures = w.HBox([w.VBox([w.HTML("<b>face</b>"), self.face]), w.VBox([w.HTML("<b>heatmap</b>"), self.heat])])
-        edit = w.VBox([w.HTML("<h3>Edit the face</h3>"), w.HBox([self.op, self.part]), w.HBox([self.donor, self.amount]),
-                       w.HBox([self.apply, self.undo])])
+        edit = w.VBox(
+            [
+                w.HTML("<h3>Edit the face</h3>"),
+                w.HBox([self.op, self.part]),
+                w.HBox([self.donor, self.amount]),
+                w.HBox([self.apply, self.undo]),
+            ]
+        )
         right = [w.HTML("<h3>Latent map</h3>"), self.latent] if self.latent is not None else []
-        return w.VBox([w.HTML("<h2>acglab face analysis</h2>"), w.HBox([self.upload, self.sample]), self.status,
-                       self.verdict, self.view, self.opacity, w.HBox([pictures, w.VBox(right)]), edit,
-                       w.HBox([self.report_button, self.download])])
+        return w.VBox(
+            [
+                w.HTML("<h2>acglab face analysis</h2>"),
+                w.HBox([self.upload, self.sample]),
+                self.status,
+                self.verdict,
+                self.view,
+                self.opacity,
+                w.HBox([pictures, w.VBox(right)]),
+                edit,
+                w.HBox([self.report_button, self.download]),
+            ]
+        )
 
     # --- callbacks ----------------------------------------------------------------------------
     def _guard(self, action, *args):
@@ -144,8 +169,8 @@ class AnalysisApp:
     # --- actions ------------------------------------------------------------------------------
     def open(self, path, name: str) -> None:
         """Analyse an image or video file and show it."""
-        from acglab.data.images import load_image
         from acglab.app.analysis import MAX_SIDE, VIDEO_SUFFIXES, sha256_of
+        from acglab.data.images import load_image
 
         self.status.value = f"analysing {name} ..."
         path = Path(path)
@@ -162,8 +187,11 @@ class AnalysisApp:
     def _analyse(self, name, image, sha256, note: str = "") -> None:
         result = self.analyzer.analyze_face(image, name, sha256)
         self.edited = None if not note else image
-        self._show(result, note or f"{name}: {result.n_faces} face(s) found"
-                   + (", the largest analysed" if result.n_faces > 1 else ""))
+        self._show(
+            result,
+            note
+            or f"{name}: {result.n_faces} face(s) found" + (", the largest analysed" if result.n_faces > 1 else ""),
+        )
 
     def edit(self) -> None:
         """Apply the chosen edit to the original photo and analyse the edited face."""
@@ -185,8 +213,12 @@ class AnalysisApp:
             options["amount"] = float(self.amount.value)
         before = self.result.p_fake if self.result is not None else float("nan")
         edited = apply_edit(image, self._landmarks, self.op.value, self.part.value, donor, donor_landmarks, **options)
-        self._analyse(f"{name} ({self.op.value} {self.part.value})", edited.image, None,
-                      note=f"edited: {self.op.value} {self.part.value}; P(fake) {before:.3f} → ")
+        self._analyse(
+            f"{name} ({self.op.value} {self.part.value})",
+            edited.image,
+            None,
+            note=f"edited: {self.op.value} {self.part.value}; P(fake) {before:.3f} → ",
+        )
         self.status.value += f"{self.result.p_fake:.3f}"
 
     def report(self) -> Path:
@@ -198,8 +230,10 @@ class AnalysisApp:
         page = report_html([self.result], self.analyzer.card, self.analyzer.reference, interactive=False)
         path = write_html(self.workdir / "acglab-report.html", page)
         data = base64.b64encode(page.encode()).decode()
-        self.download.value = (f'<a class="acglab-download" download="acglab-report.html" '
-                               f'href="data:text/html;base64,{data}">Download the report</a>')
+        self.download.value = (
+            f'<a class="acglab-download" download="acglab-report.html" '
+            f'href="data:text/html;base64,{data}">Download the report</a>'
+        )
         return path
 
     # --- drawing ------------------------------------------------------------------------------
@@ -213,8 +247,9 @@ class AnalysisApp:
         self._draw_heat()
         if self.latent is not None and face.placement is not None:
             star = self.latent.data[-1]
-            star.update(x=[float(face.placement.position[0])], y=[float(face.placement.position[1])],
-                        text=["this face"])
+            star.update(
+                x=[float(face.placement.position[0])], y=[float(face.placement.position[1])], text=["this face"]
+            )
 
     def _face_analysis(self):
         r = self.result
@@ -226,8 +261,11 @@ class AnalysisApp:
         if self.result is None:
             return
         e = self._face_analysis().explanation
-        heat, cmap = (e.gradcam, GRADCAM_CMAP) if self.view.value == "Grad-CAM" or e.residual is None \
+        heat, cmap = (
+            (e.gradcam, GRADCAM_CMAP)
+            if self.view.value == "Grad-CAM" or e.residual is None
             else (e.residual, RESIDUAL_CMAP)
+        )
         self.heat.value = png_bytes(heatmap_overlay(e.face, heat, alpha=float(self.opacity.value), cmap=cmap))
 
 

@@ -4,6 +4,7 @@ Each command group lives in its own module exposing ``register(subparsers)``; a 
 handler receives the parsed ``argparse.Namespace`` and returns an exit code. Errors a user can
 cause (:class:`acglab.errors.AcglabError`) are printed as one line, without a traceback.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -13,8 +14,15 @@ import sys
 from acglab.errors import AcglabError
 
 #: modules that register top-level commands, in help order
-COMMAND_MODULES = ["acglab.cli.data", "acglab.cli.train", "acglab.cli.eval", "acglab.cli.explain", "acglab.cli.latent",
-                   "acglab.cli.edit", "acglab.cli.analyze"]
+COMMAND_MODULES = [
+    "acglab.cli.data",
+    "acglab.cli.train",
+    "acglab.cli.eval",
+    "acglab.cli.explain",
+    "acglab.cli.latent",
+    "acglab.cli.edit",
+    "acglab.cli.analyze",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

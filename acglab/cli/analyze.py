@@ -7,6 +7,7 @@ line and the others go on; the exit status is 1 when any failed.
 On the CPU the first analysis of a checkpoint writes its TorchScript export to the cache folder
 under the checkpoint's SHA-256 (:mod:`acglab.app.export`); later analyses load it and need neither timm
 nor torchvision, so that they start in a few seconds."""
+
 from __future__ import annotations
 
 import sys
@@ -16,15 +17,22 @@ from pathlib import Path
 def register(sub) -> None:
     p = sub.add_parser("analyze", help="analyse face images or videos: verdict, heatmaps, latent position")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="face crops, photos or video files")
-    p.add_argument("--checkpoint", required=True, metavar="CKPT",
-                   help="detector checkpoint written by `acglab train` (on the CPU its TorchScript export is "
-                        "cached under its SHA-256 in ~/.cache/acglab or $ACGLAB_CACHE)")
+    p.add_argument(
+        "--checkpoint",
+        required=True,
+        metavar="CKPT",
+        help="detector checkpoint written by `acglab train` (on the CPU its TorchScript export is "
+        "cached under its SHA-256 in ~/.cache/acglab or $ACGLAB_CACHE)",
+    )
     p.add_argument("--json", metavar="OUT.json", help="write the numbers of every analysis here")
     p.add_argument("--report", metavar="OUT.html", help="write a self-contained HTML report (opens offline)")
     p.add_argument("--pdf", metavar="OUT.pdf", help="write the report as PDF too (needs Debian's chromium)")
-    p.add_argument("--reference", metavar="DATA",
-                   help="dataset folder whose faces form the latent map (default: the default data); the map is "
-                        "fitted once and cached beside the checkpoint")
+    p.add_argument(
+        "--reference",
+        metavar="DATA",
+        help="dataset folder whose faces form the latent map (default: the default data); the map is "
+        "fitted once and cached beside the checkpoint",
+    )
     p.add_argument("--no-latent", action="store_true", help="skip the latent map (faster first run)")
     p.add_argument("--frames", type=int, default=8, metavar="N", help="frames analysed per video (default 8)")
     p.add_argument("--device", default="auto", metavar="auto|cpu|cuda", help="where the model runs (default auto)")
@@ -33,8 +41,10 @@ def register(sub) -> None:
 
 def _line(result) -> str:
     if hasattr(result, "frames"):
-        return (f"{result.source}: {result.verdict} (video P(fake) {result.p_fake:.3f} over "
-                f"{len(result.frames)} frames with a face)")
+        return (
+            f"{result.source}: {result.verdict} (video P(fake) {result.p_fake:.3f} over "
+            f"{len(result.frames)} frames with a face)"
+        )
     calibrated = "calibrated" if result.calibrated else "uncalibrated"
     faces = f"; largest of {result.n_faces} faces" if result.n_faces > 1 else ""
     latent = f"; latent: {result.placement.kind}" if result.placement is not None else ""
@@ -77,8 +87,13 @@ def handle_analyze(args) -> int:
     if args.json:
         from datetime import UTC, datetime
 
-        record = {"acglab": __version__, "date": datetime.now(UTC).isoformat(timespec="seconds"),
-                  "detector": analyzer.card.summary(), "analyses": [r.summary() for r in results], "failed": failed}
+        record = {
+            "acglab": __version__,
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "detector": analyzer.card.summary(),
+            "analyses": [r.summary() for r in results],
+            "failed": failed,
+        }
         write_text_atomic(args.json, json.dumps(record, indent=1, allow_nan=False, default=float))
     if (args.report or args.pdf) and results:
         from acglab.app.report import report_html, write_html, write_pdf

@@ -3,6 +3,7 @@
 Each sub-command's arguments and handler live in the module that owns the feature
 (``acglab.cli.data_<name>``), which exposes ``register(subparsers)``.
 """
+
 from __future__ import annotations
 
 import importlib

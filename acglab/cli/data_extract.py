@@ -1,4 +1,5 @@
 """``acglab data extract ROOT --out DIR``: detect and crop the faces of a dataset's videos."""
+
 from __future__ import annotations
 
 import argparse
@@ -51,15 +52,30 @@ def register(subparsers) -> None:
     p.add_argument("root", metavar="ROOT", help="dataset folder: Celeb-DF v2 (videos or frames) or real/ + fake/")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder for the face crops")
     p.add_argument("--frames", type=positive_int, default=5, metavar="N", help="frames per video (default 5)")
-    p.add_argument("--margin", type=parse_margin, default=None, metavar="M",
-                   help="margin per side as a fraction of the face box: M, MX,MY or L,T,R,B (default 0.15,0.17)")
-    p.add_argument("--size", type=parse_size, default=None, metavar="N|WxH",
-                   help="resize crops (default: keep native resolution)")
+    p.add_argument(
+        "--margin",
+        type=parse_margin,
+        default=None,
+        metavar="M",
+        help="margin per side as a fraction of the face box: M, MX,MY or L,T,R,B (default 0.15,0.17)",
+    )
+    p.add_argument(
+        "--size", type=parse_size, default=None, metavar="N|WxH", help="resize crops (default: keep native resolution)"
+    )
     p.add_argument("--device", default="cpu", help="torch device of the face detector (default cpu)")
-    p.add_argument("--choose", choices=("best", "largest"), default="best",
-                   help="face kept when several are found (default: best score)")
-    p.add_argument("--min-face-size", type=positive_int, default=None, metavar="PX",
-                   help="smallest face side searched for, in pixels (default 40)")
+    p.add_argument(
+        "--choose",
+        choices=("best", "largest"),
+        default="best",
+        help="face kept when several are found (default: best score)",
+    )
+    p.add_argument(
+        "--min-face-size",
+        type=positive_int,
+        default=None,
+        metavar="PX",
+        help="smallest face side searched for, in pixels (default 40)",
+    )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=handle)
 
@@ -68,8 +84,15 @@ def handle(args) -> int:
     from acglab.data.extract import extract_faces
 
     summary = extract_faces(
-        args.root, args.out, frames=args.frames, margin=args.margin, size=args.size, device=args.device,
-        choose=args.choose, min_face_size=args.min_face_size, progress=not args.no_progress,
+        args.root,
+        args.out,
+        frames=args.frames,
+        margin=args.margin,
+        size=args.size,
+        device=args.device,
+        choose=args.choose,
+        min_face_size=args.min_face_size,
+        progress=not args.no_progress,
     )
     print(summary.line())
     return 0

@@ -1,4 +1,5 @@
 """``acglab data index DATA [--json]``: list a dataset's videos and frames without opening them."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """``acglab data split`` and ``acglab data check-split``: make honest splits and check any split."""
+
 from __future__ import annotations
 
 import json
@@ -18,7 +19,13 @@ def register(sub) -> None:
         help="target: group videos by target identity (default); identity: no identity on two sides, "
         "bridging videos dropped; video: each video alone; official: the published partition",
     )
-    p.add_argument("--test-fraction", type=float, default=0.2, metavar="F", help="share of test videos (default 0.2; not used by official)")
+    p.add_argument(
+        "--test-fraction",
+        type=float,
+        default=0.2,
+        metavar="F",
+        help="share of test videos (default 0.2; not used by official)",
+    )
     p.add_argument("--val-fraction", type=float, default=0.1, metavar="F", help="share of val videos (default 0.1)")
     p.add_argument("--seed", type=int, default=0, help="random seed (the split is deterministic given it)")
     p.add_argument("--out", required=True, metavar="SPLIT.json", help="where to write the split file")

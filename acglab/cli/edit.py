@@ -15,11 +15,11 @@ The largest face of each image is used (the message says which when there are se
 share of pixels outside the part's region grown by the blending band that changed by more than
 8 grey levels (0 when the edit stays where it should).
 """
+
 from __future__ import annotations
 
 import json
 import sys
-
 
 #: as :data:`acglab.edit.geometric.OPS`, :data:`~acglab.edit.geometric.DEFAULT_BLEND` and
 #: :data:`acglab.faces.parts.PARTS` (kept here so that building the parser does not import
@@ -33,17 +33,28 @@ def register(sub) -> None:
     p = sub.add_parser("edit", help="replace, delete, modify or synthesize face parts in a photo")
     p.add_argument("image", metavar="IMAGE", help="photo with a face (with --out-dir: a folder of photos)")
     p.add_argument("--op", required=True, choices=OPS)
-    p.add_argument("--part", metavar="NAME", help=f"face part: {', '.join(PARTS)} (synthesize: comma-separated, "
-                                                  "one per --with; default eyes,nose,mouth)")
-    p.add_argument("--with", dest="donors", action="append", default=[], metavar="OTHER_IMAGE",
-                   help="donor face (replace: one; synthesize: one or more)")
-    p.add_argument("--amount", type=float, default=0.3, metavar="X",
-                   help="modify: scale the part by 1 + X (default 0.3)")
+    p.add_argument(
+        "--part",
+        metavar="NAME",
+        help=f"face part: {', '.join(PARTS)} (synthesize: comma-separated, one per --with; default eyes,nose,mouth)",
+    )
+    p.add_argument(
+        "--with",
+        dest="donors",
+        action="append",
+        default=[],
+        metavar="OTHER_IMAGE",
+        help="donor face (replace: one; synthesize: one or more)",
+    )
+    p.add_argument(
+        "--amount", type=float, default=0.3, metavar="X", help="modify: scale the part by 1 + X (default 0.3)"
+    )
     p.add_argument("--dx", type=float, default=0.0, help="modify: move right by this many eye distances")
     p.add_argument("--dy", type=float, default=0.0, help="modify: move down by this many eye distances")
     p.add_argument("--hue", type=float, default=0.0, help="modify: turn the part's hue by this many degrees")
-    p.add_argument("--blend", type=float, default=DEFAULT_BLEND,
-                   help=f"blending band in eye distances (default {DEFAULT_BLEND})")
+    p.add_argument(
+        "--blend", type=float, default=DEFAULT_BLEND, help=f"blending band in eye distances (default {DEFAULT_BLEND})"
+    )
     p.add_argument("--poisson", action="store_true", help="replace: gradient-domain (Poisson) blending")
     out = p.add_mutually_exclusive_group(required=True)
     out.add_argument("--out", metavar="OUT", help="edited image (.png or .jpg)")
@@ -56,10 +67,12 @@ def _parts_for(args) -> list[str]:
     from acglab.faces.parts import PartError, check_part
 
     if args.op == "synthesize":
-        parts = args.part.split(",") if args.part else ["eyes", "nose", "mouth"][:max(1, len(args.donors))]
+        parts = args.part.split(",") if args.part else ["eyes", "nose", "mouth"][: max(1, len(args.donors))]
         if len(args.donors) not in (1, len(parts)):
-            raise PartError(f"synthesize takes one donor per part ({len(parts)} parts: {', '.join(parts)}), "
-                            f"or one donor for all; got {len(args.donors)}")
+            raise PartError(
+                f"synthesize takes one donor per part ({len(parts)} parts: {', '.join(parts)}), "
+                f"or one donor for all; got {len(args.donors)}"
+            )
     else:
         if not args.part:
             raise PartError(f"--op {args.op} needs --part NAME")
@@ -96,16 +109,18 @@ def handle_edit(args) -> int:
         notes.append(located.describe(path))
         donors.append((donor, located.landmarks))
     if args.op == "replace":
-        result = replace_part(image, face.landmarks, *donors[0], parts[0], args.blend,
-                              method="poisson" if args.poisson else "alpha")
+        result = replace_part(
+            image, face.landmarks, *donors[0], parts[0], args.blend, method="poisson" if args.poisson else "alpha"
+        )
     elif args.op == "delete":
         result = delete_part(image, face.landmarks, parts[0], args.blend)
     elif args.op == "modify":
         result = modify_part(image, face.landmarks, parts[0], args.amount, args.dx, args.dy, args.hue, args.blend)
     else:
         chosen = donors * len(parts) if len(donors) == 1 else donors
-        result = synthesize_face(image, face.landmarks, [(d, lm, part) for (d, lm), part in zip(chosen, parts)],
-                                 args.blend)
+        result = synthesize_face(
+            image, face.landmarks, [(d, lm, part) for (d, lm), part in zip(chosen, parts)], args.blend
+        )
     save_image(out, result.image)
     for line in notes:
         print(line, file=sys.stderr)
@@ -113,8 +128,10 @@ def handle_edit(args) -> int:
     if args.json:
         print(json.dumps(record))
     else:
-        print(f"{args.op} {result.part}: wrote {out} (pixels changed outside the blending band: "
-              f"{100 * result.changed_outside:.2f}%)")
+        print(
+            f"{args.op} {result.part}: wrote {out} (pixels changed outside the blending band: "
+            f"{100 * result.changed_outside:.2f}%)"
+        )
     return 0
 
 
@@ -133,7 +150,9 @@ def _edit_folder(args, parts) -> int:
     if args.json:
         print(json.dumps({k: v for k, v in summary.items() if k != "records"}))
     else:
-        print(f"{args.op} {'+'.join(parts)}: {summary['written']} of {summary['images']} images written to "
-              f"{args.out_dir}/real and {args.out_dir}/fake ({len(summary['skipped'])} skipped, reasons in "
-              f"{args.out_dir}/edits.json)")
+        print(
+            f"{args.op} {'+'.join(parts)}: {summary['written']} of {summary['images']} images written to "
+            f"{args.out_dir}/real and {args.out_dir}/fake ({len(summary['skipped'])} skipped, reasons in "
+            f"{args.out_dir}/edits.json)"
+        )
     return 0

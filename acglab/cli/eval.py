@@ -5,6 +5,7 @@ per-frame scores CSV beside it (``<name>.scores.csv``) and, given ``--roc``, the
 Without ``--split`` every sample is evaluated: that is cross-dataset evaluation when the model
 was trained on another dataset.
 """
+
 from __future__ import annotations
 
 import sys
@@ -24,8 +25,11 @@ def register(sub) -> None:
     p.add_argument("--device", default="auto", metavar="auto|cpu|cuda", help="where the model runs (default auto)")
     p.add_argument("--batch-size", type=int, default=32, metavar="N", help="images per batch (default 32)")
     p.add_argument("--num-workers", type=int, default=0, metavar="N", help="image loading processes (default 0)")
-    p.add_argument("--allow-leaky-split", action="store_true",
-                   help="evaluate even if the part shares videos or target identities with train/val")
+    p.add_argument(
+        "--allow-leaky-split",
+        action="store_true",
+        help="evaluate even if the part shares videos or target identities with train/val",
+    )
     p.set_defaults(func=handle_eval)
 
 
@@ -41,6 +45,7 @@ def _checkpoint_info(path, checkpoint: dict) -> dict:
 
 def summary_line(report: dict, out) -> str:
     """``frames: ACC 0.912, AUC 0.953, EER 9.8% (1985); videos: ... (397) -> out``."""
+
     def level(name, n):
         m = report[name]
         auc = "n/a" if m["auc"] is None or m["auc"] != m["auc"] else f"{m['auc']:.3f}"
@@ -55,10 +60,10 @@ def summary_line(report: dict, out) -> str:
 
 def handle_eval(args) -> int:
     from acglab.data import load_dataset, load_split
+    from acglab.devices import resolve_device
     from acglab.eval.evaluate import check_output_paths, evaluate_model, one_class_note, select_part, write_report
     from acglab.eval.predict import require_frames
     from acglab.models.checkpoint import load_checkpoint, model_from_checkpoint
-    from acglab.devices import resolve_device
 
     if args.part is not None and args.split is None:
         raise AcglabError("--part needs --split; without a split every sample is evaluated")
@@ -77,8 +82,12 @@ def handle_eval(args) -> int:
     checkpoint = load_checkpoint(args.checkpoint, map_location="cpu")
     model = model_from_checkpoint(checkpoint, map_location="cpu")
     evaluation = evaluate_model(
-        model, selected, batch_size=args.batch_size, device=device,
-        num_workers=args.num_workers, progress=sys.stderr.isatty(),
+        model,
+        selected,
+        batch_size=args.batch_size,
+        device=device,
+        num_workers=args.num_workers,
+        progress=sys.stderr.isatty(),
     )
     info = {
         "checkpoint": _checkpoint_info(args.checkpoint, checkpoint),
@@ -94,7 +103,9 @@ def handle_eval(args) -> int:
     written = write_report(args.json, evaluation, info, roc_path=args.roc, name=Path(args.checkpoint).stem)
     roc = written["files"]["roc"]
     if args.roc and roc is not None and roc != str(args.roc):
-        print(f"acglab: note: PNG export needs kaleido and a Chrome/Chromium browser; ROC written as {roc}",
-              file=sys.stderr)
+        print(
+            f"acglab: note: PNG export needs kaleido and a Chrome/Chromium browser; ROC written as {roc}",
+            file=sys.stderr,
+        )
     print(summary_line(evaluation.report, args.json))
     return 0

@@ -8,10 +8,10 @@
 carry (the digit; real/fake or target identity for faces), beside k-means on the raw pixels and
 on the codes of a plain autoencoder trained in the same run.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
-
 
 #: as :data:`acglab.models.latent.LATENT_MODELS` (kept here so that building the parser does not
 #: import torch; a test checks they agree)
@@ -29,8 +29,9 @@ def register(sub) -> None:
     t.add_argument("--out", required=True, metavar="RUN_DIR", help="folder for checkpoints, log.csv and summary.json")
     t.add_argument("--epochs", type=int, metavar="N", default=30)
     t.add_argument("--k", type=int, metavar="K", default=10, help="clusters of the clustering VAE (default 10)")
-    t.add_argument("--latent-dim", type=int, metavar="D", default=None,
-                   help="code size (default 10 for digits, 32 for faces)")
+    t.add_argument(
+        "--latent-dim", type=int, metavar="D", default=None, help="code size (default 10 for digits, 32 for faces)"
+    )
     t.add_argument("--beta", type=float, default=1.0, help="weight of the KL terms (default 1)")
     t.add_argument("--lr", type=float, default=2e-3)
     t.add_argument("--batch-size", type=int, default=64)
@@ -41,7 +42,9 @@ def register(sub) -> None:
     c = cmds.add_parser("cluster", help="score a latent model's clusters against the images' labels")
     c.add_argument("--checkpoint", required=True, metavar="CKPT", help="best.pt or last.pt of `acglab latent train`")
     _data_options(c)
-    c.add_argument("--labels", metavar="NAME", help="labelling to score: digit, real/fake or identity (default: the first)")
+    c.add_argument(
+        "--labels", metavar="NAME", help="labelling to score: digit, real/fake or identity (default: the first)"
+    )
     c.add_argument("--k", type=int, metavar="K", help="clusters for k-means (default: the model's k, else the labels)")
     c.add_argument("--ae", metavar="CKPT", help="a plain autoencoder for the k-means baseline (default: train one)")
     c.add_argument("--json", metavar="OUT", help="write the report here as JSON")
@@ -64,18 +67,30 @@ def _config(args):
     from acglab.train.latent import LatentConfig
 
     latent = args.latent_dim or (10 if args.data == "digits" else 32)
-    return LatentConfig(model=args.model, img_size=args.img_size, latent_dim=latent, k=args.k, epochs=args.epochs,
-                        batch_size=args.batch_size, lr=args.lr, beta=args.beta, seed=args.seed)
+    return LatentConfig(
+        model=args.model,
+        img_size=args.img_size,
+        latent_dim=latent,
+        k=args.k,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        beta=args.beta,
+        seed=args.seed,
+    )
 
 
 def handle_train(args) -> int:
     from acglab.train.latent import train_latent
 
-    summary = train_latent(_config(args), _images(args), args.out, resume=args.resume,
-                           config_extra={"data_arg": str(args.data)})
+    summary = train_latent(
+        _config(args), _images(args), args.out, resume=args.resume, config_extra={"data_arg": str(args.data)}
+    )
     best = summary["best"]
-    print(f"{args.model}: {summary['epochs']} epochs, best {best['metric']} {best['value']:.3f} at epoch "
-          f"{best['epoch']} -> {Path(args.out) / 'best.pt'}")
+    print(
+        f"{args.model}: {summary['epochs']} epochs, best {best['metric']} {best['value']:.3f} at epoch "
+        f"{best['epoch']} -> {Path(args.out) / 'best.pt'}"
+    )
     return 0
 
 
@@ -87,11 +102,20 @@ def handle_cluster(args) -> int:
     model = latent_model_from_checkpoint(args.checkpoint)
     saved = (load_checkpoint(args.checkpoint).get("state") or {}).get("latent_config") or {}
     ae = latent_model_from_checkpoint(args.ae) if args.ae else None
-    report = cluster_report(model, _images(args), args.labels, args.k, ae=ae, progress=True,
-                            train_config=LatentConfig(**saved) if saved else None)
-    print(f"{report['model']} on {report['n']} images, {report['labelling']} ({report['labels']} labels), k={report['k']}: "
-          f"acc {report['acc']:.3f}, NMI {report['nmi']:.3f}; k-means on pixels acc {report['kmeans_pixels']['acc']:.3f}, "
-          f"on AE codes acc {report['kmeans_ae']['acc']:.3f}")
+    report = cluster_report(
+        model,
+        _images(args),
+        args.labels,
+        args.k,
+        ae=ae,
+        progress=True,
+        train_config=LatentConfig(**saved) if saved else None,
+    )
+    print(
+        f"{report['model']} on {report['n']} images, {report['labelling']} ({report['labels']} labels), k={report['k']}: "
+        f"acc {report['acc']:.3f}, NMI {report['nmi']:.3f}; k-means on pixels acc {report['kmeans_pixels']['acc']:.3f}, "
+        f"on AE codes acc {report['kmeans_ae']['acc']:.3f}"
+    )
     if args.json:
         from acglab.train.runlog import write_json_atomic
 

@@ -1,4 +1,5 @@
 """Face-forgery data: loaders, splits, face extraction, fetching and the offline default set."""
+
 from acglab.data.default import DataChoice, default_data
 from acglab.data.layouts import detect_layout, load_dataset, official_partition
 from acglab.data.samples import FAKE, REAL, Sample, SampleTable

@@ -6,6 +6,7 @@ scikit-learn ships, one grey channel, labelled by digit) or a face folder in any
 by target identity). Images are kept as uint8 (N, C, S, S); :meth:`ImageArray.batch` gives floats
 in [0, 1].
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -50,10 +51,15 @@ class ImageArray:
         """float32 images in [0, 1] of the rows ``index``."""
         return self.images[index].astype(np.float32) / 255.0
 
-    def subset(self, index) -> "ImageArray":
+    def subset(self, index) -> ImageArray:
         index = np.asarray(index)
-        return ImageArray(self.images[index], {k: v[index] for k, v in self.labels.items()}, dict(self.names),
-                          [self.ids[i] for i in index], self.source)
+        return ImageArray(
+            self.images[index],
+            {k: v[index] for k, v in self.labels.items()},
+            dict(self.names),
+            [self.ids[i] for i in index],
+            self.source,
+        )
 
 
 def digit_array() -> ImageArray:
@@ -62,8 +68,13 @@ def digit_array() -> ImageArray:
 
     d = load_digits()
     images = np.round(d.images / _DIGIT_MAX * 255.0).astype(np.uint8)[:, None]
-    return ImageArray(images, {"digit": d.target.astype(np.int64)}, {"digit": [str(i) for i in range(10)]},
-                      [f"digit-{i}" for i in range(len(images))], DIGITS)
+    return ImageArray(
+        images,
+        {"digit": d.target.astype(np.int64)},
+        {"digit": [str(i) for i in range(10)]},
+        [f"digit-{i}" for i in range(len(images))],
+        DIGITS,
+    )
 
 
 def _codes(values: list[str]) -> tuple[np.ndarray, list[str]]:
@@ -72,7 +83,9 @@ def _codes(values: list[str]) -> tuple[np.ndarray, list[str]]:
     return np.array([lookup[v] for v in values], dtype=np.int64), names
 
 
-def face_array(root, img_size: int = 64, max_images: int | None = None, seed: int = 0, progress: bool = False) -> ImageArray:
+def face_array(
+    root, img_size: int = 64, max_images: int | None = None, seed: int = 0, progress: bool = False
+) -> ImageArray:
     """The face crops below ``root`` resized to ``img_size``, (N, 3, S, S), labelled
     ``"real/fake"`` and ``"identity"`` (the target identity); ``max_images`` draws that many at
     random (seeded)."""
@@ -84,7 +97,9 @@ def face_array(root, img_size: int = 64, max_images: int | None = None, seed: in
     table = load_dataset(root)
     rows = [s for s in table if s.frame is not None or not str(s.path).lower().endswith((".mp4", ".avi", ".mov"))]
     if not rows:
-        raise DataLayoutError(f"{root} holds no face images (only videos?); extract face crops first with `acglab data extract`")
+        raise DataLayoutError(
+            f"{root} holds no face images (only videos?); extract face crops first with `acglab data extract`"
+        )
     if max_images is not None and len(rows) > max_images:
         keep = np.sort(np.random.default_rng(seed).choice(len(rows), size=max_images, replace=False))
         rows = [rows[i] for i in keep]
@@ -93,12 +108,18 @@ def face_array(root, img_size: int = 64, max_images: int | None = None, seed: in
         images[i] = resize_square(load_image(s.path), img_size).transpose(2, 0, 1)
     real_fake = np.array([1 if s.is_real else 0 for s in rows], dtype=np.int64)
     identity, id_names = _codes([s.target for s in rows])
-    return ImageArray(images, {"real/fake": real_fake, "identity": identity}, {"real/fake": ["fake", "real"],
-                      "identity": id_names}, [str(s.path) for s in rows], str(root))
+    return ImageArray(
+        images,
+        {"real/fake": real_fake, "identity": identity},
+        {"real/fake": ["fake", "real"], "identity": id_names},
+        [str(s.path) for s in rows],
+        str(root),
+    )
 
 
-def load_image_array(data, img_size: int = 64, max_images: int | None = None, seed: int = 0,
-                     progress: bool = False) -> ImageArray:
+def load_image_array(
+    data, img_size: int = 64, max_images: int | None = None, seed: int = 0, progress: bool = False
+) -> ImageArray:
     """``"digits"`` (``img_size`` ignored: 8 px) or a face folder (module notes)."""
     if str(data) == DIGITS:
         return digit_array()

@@ -4,11 +4,12 @@ The comparison of one frame with its published crop is :func:`acglab.faces.agree
 this module finds the frame/crop pairs of a ``celebdf-mini`` folder and runs it over them, reading
 the images from disk.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from tqdm.auto import tqdm
 
@@ -37,9 +38,15 @@ def celebdf_frame_pairs(root) -> list[tuple[str, Path, Path]]:
     return pairs
 
 
-def crop_agreement(pairs: Sequence[tuple[str, Path, Path]], *, margin=DEFAULT_MARGIN,
-                   min_face_size: int = FRAME_MIN_FACE_SIZE, device: str = "cpu",
-                   progress: bool = True, **options) -> AgreementReport:
+def crop_agreement(
+    pairs: Sequence[tuple[str, Path, Path]],
+    *,
+    margin=DEFAULT_MARGIN,
+    min_face_size: int = FRAME_MIN_FACE_SIZE,
+    device: str = "cpu",
+    progress: bool = True,
+    **options,
+) -> AgreementReport:
     """Run :func:`~acglab.faces.agreement.compare_frame` on ``(name, frame path, crop path)`` pairs; time the whole run.
 
     ``options`` go to :func:`~acglab.faces.agreement.compare_frame` (``enlargement``, ``min_iou``, ``choose``, detector
@@ -49,7 +56,14 @@ def crop_agreement(pairs: Sequence[tuple[str, Path, Path]], *, margin=DEFAULT_MA
     results = []
     for name, frame_path, crop_path in tqdm(pairs, desc="face agreement", unit="frame", disable=not progress):
         results.append(
-            compare_frame(name, load_image(frame_path), load_image(crop_path), margin=margin,
-                          min_face_size=min_face_size, device=device, **options)
+            compare_frame(
+                name,
+                load_image(frame_path),
+                load_image(crop_path),
+                margin=margin,
+                min_face_size=min_face_size,
+                device=device,
+                **options,
+            )
         )
     return AgreementReport(results, time.perf_counter() - start)

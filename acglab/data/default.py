@@ -5,6 +5,7 @@ Order: ``$ACGLAB_DATA`` (any supported layout), else the real Celeb-DF subset be
 packages ship (:func:`acglab.data.offline.offline_faces`, a teaching stand-in). The choice is
 returned with a one-line description so notebooks can say which data they show.
 """
+
 from __future__ import annotations
 
 import os
@@ -47,4 +48,6 @@ def default_data(prefer: str | None = None) -> DataChoice:
     from acglab.data.offline import offline_faces
 
     path = offline_faces(progress=False)
-    return DataChoice(path, "offline", "offline face set (teaching stand-in generated from package sample images; not a benchmark)")
+    return DataChoice(
+        path, "offline", "offline face set (teaching stand-in generated from package sample images; not a benchmark)"
+    )

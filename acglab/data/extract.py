@@ -20,6 +20,7 @@ Frames without a face, undecodable videos and corrupt images are skipped, counte
 with the reason in ``OUT/skipped.json``; re-running skips videos whose crops all exist and
 fills in missing ones.
 """
+
 from __future__ import annotations
 
 import json
@@ -85,7 +86,11 @@ class ExtractSummary:
     def line(self) -> str:
         """One-line summary printed by ``acglab data extract``."""
         reasons = ", ".join(f"{n} {r}" for r, n in self.reason_counts().items())
-        skipped = f"skipped {len(self.skipped)} ({reasons}; see {Path(self.out) / SKIPPED_NAME})" if self.skipped else "skipped 0"
+        skipped = (
+            f"skipped {len(self.skipped)} ({reasons}; see {Path(self.out) / SKIPPED_NAME})"
+            if self.skipped
+            else "skipped 0"
+        )
         return (
             f"{self.videos} videos: {self.frames_written} face crops written to {self.out}, "
             f"{self.frames_present} already present ({self.videos_complete_before} videos complete); {skipped}"
@@ -107,7 +112,9 @@ def find_sources(root) -> tuple[str, list[VideoSource]]:
     """
     root = Path(root).expanduser()
     if not root.is_dir():
-        raise DataLayoutError(f"dataset folder {root} does not exist" if not root.exists() else f"{root} is not a folder")
+        raise DataLayoutError(
+            f"dataset folder {root} does not exist" if not root.exists() else f"{root} is not a folder"
+        )
     base = input_root(root)
     layout = detect_layout(base)
     if layout not in SUPPORTED_LAYOUTS:
@@ -135,8 +142,6 @@ def crop_path(out: Path, layout: str, video: str, k: int) -> Path:
     return out / video / f"{k:03d}.jpg"
 
 
-
-
 def _frames_of(source: VideoSource, n: int, summary: ExtractSummary):
     """``[(k, image or None, path)]`` for the ``n`` frames taken from ``source``; bad ones recorded."""
     if source.video_path is not None:
@@ -149,9 +154,18 @@ def _frames_of(source: VideoSource, n: int, summary: ExtractSummary):
     return [(k, None, path) for k, path in enumerate(picked)]
 
 
-def extract_faces(root, out, frames: int = 5, margin=None, size=None, *, device: str = "cpu",
-                  choose: str = "best", min_face_size: int | None = None,
-                  progress: bool = True) -> ExtractSummary:
+def extract_faces(
+    root,
+    out,
+    frames: int = 5,
+    margin=None,
+    size=None,
+    *,
+    device: str = "cpu",
+    choose: str = "best",
+    min_face_size: int | None = None,
+    progress: bool = True,
+) -> ExtractSummary:
     """Detect, crop and save the faces of ``frames`` evenly spaced frames of every video.
 
     Parameters
@@ -211,8 +225,13 @@ def extract_faces(root, out, frames: int = 5, margin=None, size=None, *, device:
                 continue
             try:
                 image = load_image(path) if image is None else image
-                face = find_face(image, choose=choose, what=f"{path} (frame {k} of {source.video})",
-                                 device=device, min_face_size=min_face_size)
+                face = find_face(
+                    image,
+                    choose=choose,
+                    what=f"{path} (frame {k} of {source.video})",
+                    device=device,
+                    min_face_size=min_face_size,
+                )
                 save_image(targets[k], crop_face(image, face, margin=margin, size=size))
                 summary.frames_written += 1
             except NoFaceError as err:
@@ -222,5 +241,7 @@ def extract_faces(root, out, frames: int = 5, margin=None, size=None, *, device:
         bar.set_postfix(written=summary.frames_written, skipped=len(summary.skipped), refresh=False)
     write_text_atomic(out / SKIPPED_NAME, json.dumps([asdict(s) for s in summary.skipped], indent=1) + "\n")
     if summary.skipped:
-        log.warning("skipped %d items: %s (listed in %s)", len(summary.skipped), summary.reason_counts(), out / SKIPPED_NAME)
+        log.warning(
+            "skipped %d items: %s (listed in %s)", len(summary.skipped), summary.reason_counts(), out / SKIPPED_NAME
+        )
     return summary

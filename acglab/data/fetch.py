@@ -15,15 +15,16 @@ For each entry ``(sha256, size, path)`` of a manifest (:mod:`acglab.data.manifes
 ``base_url`` may be ``http(s)://...``, ``file://...`` or a plain folder (a local mirror).
 Requests run on a thread pool with one :class:`requests.Session` per thread.
 """
+
 from __future__ import annotations
 
 import os
 import threading
 import time
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
 from urllib.parse import quote, urlparse
 from urllib.request import url2pathname
 
@@ -168,8 +169,9 @@ def open_source(base_url: str, timeout=DEFAULT_TIMEOUT, retries: int = 2, backof
     folder = Path(url2pathname(parsed.path)) if parsed.scheme == "file" else Path(base_url).expanduser()
     if folder.is_dir():
         return FolderSource(folder)
-    raise FetchError(f"base URL {base_url!r} is neither http(s):// nor an existing folder; "
-                     "give a URL or the folder of a mirror")
+    raise FetchError(
+        f"base URL {base_url!r} is neither http(s):// nor an existing folder; give a URL or the folder of a mirror"
+    )
 
 
 @dataclass
@@ -194,10 +196,12 @@ class FetchReport:
 
     def summary(self) -> str:
         """One line: counts, megabytes and time."""
-        return (f"{len(self.downloaded)} downloaded ({self.bytes_downloaded / 1e6:.1f} MB), "
-                f"{len(self.present)} already present, {len(self.failed)} could not be fetched, "
-                f"{len(self.corrupt)} failed verification; {self.total} files in the manifest, destination {self.dest} "
-                f"({self.seconds:.1f} s)")
+        return (
+            f"{len(self.downloaded)} downloaded ({self.bytes_downloaded / 1e6:.1f} MB), "
+            f"{len(self.present)} already present, {len(self.failed)} could not be fetched, "
+            f"{len(self.corrupt)} failed verification; {self.total} files in the manifest, destination {self.dest} "
+            f"({self.seconds:.1f} s)"
+        )
 
     def raise_for_failures(self) -> None:
         """Raise :class:`ChecksumError` if a file failed verification, else :class:`FetchError`
@@ -208,12 +212,14 @@ class FetchReport:
             raise ChecksumError(
                 f"{len(self.corrupt)} of {self.total} files did not match the manifest and were deleted: "
                 f"{_names(self.corrupt)} ({path}: {why}){extra}; {self.base_url} serves other "
-                "content than the manifest lists: check --base-url")
+                "content than the manifest lists: check --base-url"
+            )
         if self.failed:
             why = next(iter(self.failed.values()))
             raise FetchError(
                 f"{len(self.failed)} of {self.total} files could not be fetched: {_names(self.failed)} "
-                f"({why}; source {self.base_url}); re-run to retry, or give a mirror with --base-url")
+                f"({why}; source {self.base_url}); re-run to retry, or give a mirror with --base-url"
+            )
 
 
 def _names(paths: Sequence[str] | dict) -> str:
@@ -252,9 +258,18 @@ def fetch_entry(entry: ManifestEntry, dest: Path, source) -> tuple[str, str, int
             return "corrupt", why, received
 
 
-def fetch_files(entries: Sequence[ManifestEntry], dest: str | Path, base_url: str, *,
-                workers: int = DEFAULT_WORKERS, timeout=DEFAULT_TIMEOUT, retries: int = 2,
-                backoff: float = 0.5, progress: bool = True, desc: str = "fetch") -> FetchReport:
+def fetch_files(
+    entries: Sequence[ManifestEntry],
+    dest: str | Path,
+    base_url: str,
+    *,
+    workers: int = DEFAULT_WORKERS,
+    timeout=DEFAULT_TIMEOUT,
+    retries: int = 2,
+    backoff: float = 0.5,
+    progress: bool = True,
+    desc: str = "fetch",
+) -> FetchReport:
     """Fetch and verify ``entries`` from ``base_url`` into ``dest`` on ``workers`` threads.
 
     Never raises for a single file: failures and mismatches are collected in the returned
@@ -301,9 +316,16 @@ def fetch_files(entries: Sequence[ManifestEntry], dest: str | Path, base_url: st
     return report
 
 
-def fetch_dataset(name: str, dest: str | Path, base_url: str | None = None, *,
-                  only: str | Iterable[str] | None = None, limit: int | None = None,
-                  check: bool = True, **options) -> FetchReport:
+def fetch_dataset(
+    name: str,
+    dest: str | Path,
+    base_url: str | None = None,
+    *,
+    only: str | Iterable[str] | None = None,
+    limit: int | None = None,
+    check: bool = True,
+    **options,
+) -> FetchReport:
     """Fetch the registered dataset ``name`` (see :data:`acglab.data.manifest.DATASETS`).
 
     Parameters

@@ -15,6 +15,7 @@ A missing, empty, truncated or otherwise undecodable file raises :class:`ImageEr
 line naming the file. :func:`save_image` writes through a temporary file in the same folder and
 ``os.replace``, so a reader never sees a half-written image.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -46,11 +47,15 @@ def _open_checked(path: Path, max_side: int | None = None) -> Image.Image:
                 if img.format == "JPEG":  # decode at 1/2, 1/4 or 1/8 scale: memory stays bounded
                     img.draft("RGB", (max_side, max_side))
                 if img.size[0] * img.size[1] > Image.MAX_IMAGE_PIXELS:
-                    raise ImageError(f"image {path} is too large to decode ({img.size[0]}x{img.size[1]}); "
-                                     "save it as JPEG or downscale it first")
+                    raise ImageError(
+                        f"image {path} is too large to decode ({img.size[0]}x{img.size[1]}); "
+                        "save it as JPEG or downscale it first"
+                    )
             img.load()
     except UnidentifiedImageError:
-        raise ImageError(f"image {path} is not a readable image (unknown or corrupt format); re-extract or delete it") from None
+        raise ImageError(
+            f"image {path} is not a readable image (unknown or corrupt format); re-extract or delete it"
+        ) from None
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise ImageError(f"image {path} is corrupt or truncated ({reason}); re-extract or delete it") from None

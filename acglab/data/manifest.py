@@ -8,15 +8,16 @@ A manifest lists the files of a dataset, one per line::
 the base URL its files are served from, so ``acglab data fetch NAME`` can download and verify
 them; :func:`register_dataset` adds more.
 """
+
 from __future__ import annotations
 
 import fnmatch
 import hashlib
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Sequence
 
 from acglab.errors import AcglabError, ChecksumError
 
@@ -124,8 +125,9 @@ def load_manifest(name: str) -> list[ManifestEntry]:
     return parse_manifest(resource.read_text(encoding="utf-8"), source=name)
 
 
-def select_entries(entries: Sequence[ManifestEntry], patterns: str | Iterable[str] | None = None,
-                   limit: int | None = None) -> list[ManifestEntry]:
+def select_entries(
+    entries: Sequence[ManifestEntry], patterns: str | Iterable[str] | None = None, limit: int | None = None
+) -> list[ManifestEntry]:
     """Entries whose path matches any of the shell ``patterns`` (``fnmatch``; all when
     ``None``), then at most the first ``limit`` of them."""
     if isinstance(patterns, str):

@@ -19,6 +19,7 @@ All faces are framed alike: the five landmarks are mapped onto :data:`LFW_LANDMA
 the output size. This set is a teaching stand-in, not a benchmark: scores on it say nothing
 about real deepfakes. See :mod:`acglab.data.layouts.offline` for the folder layout.
 """
+
 from __future__ import annotations
 
 import json
@@ -57,7 +58,9 @@ LFW_SIZE = 25
 #: full images; same order and convention as :data:`LFW_LANDMARKS`.
 PORTRAIT_LANDMARKS = {
     "astronaut": np.array([[205.01, 101.73], [246.76, 103.71], [224.67, 128.97], [201.72, 139.25], [245.27, 141.86]]),
-    "grace-hopper": np.array([[221.67, 192.21], [309.83, 186.13], [269.36, 239.17], [232.65, 279.65], [306.64, 275.93]]),
+    "grace-hopper": np.array(
+        [[221.67, 192.21], [309.83, 186.13], [269.36, 239.17], [232.65, 279.65], [306.64, 275.93]]
+    ),
 }
 
 MARKER_TEXT = """\
@@ -114,11 +117,15 @@ def package_faces(seed: int = 0) -> list[PackageFace]:
     lfw, astronaut, hopper = _package_images()
     faces = [
         PackageFace("astronaut", astronaut, PORTRAIT_LANDMARKS["astronaut"], "skimage.data.astronaut()"),
-        PackageFace("grace-hopper", hopper, PORTRAIT_LANDMARKS["grace-hopper"], "matplotlib sample_data/grace_hopper.jpg"),
+        PackageFace(
+            "grace-hopper", hopper, PORTRAIT_LANDMARKS["grace-hopper"], "matplotlib sample_data/grace_hopper.jpg"
+        ),
     ]
     for i, grey in enumerate(lfw):
         rng = np.random.default_rng([seed, 7, i])
-        faces.append(PackageFace(f"lfw-{i:03d}", tint_grey(grey, rng), LFW_LANDMARKS, f"skimage.data.lfw_subset()[{i}]"))
+        faces.append(
+            PackageFace(f"lfw-{i:03d}", tint_grey(grey, rng), LFW_LANDMARKS, f"skimage.data.lfw_subset()[{i}]")
+        )
     return faces
 
 
@@ -189,7 +196,9 @@ def _mask_png(mask: np.ndarray) -> np.ndarray:
 RealVideo = tuple[str, str, list[tuple[np.ndarray, np.ndarray]]]  # (identity, name, [(image, landmarks)])
 
 
-def _build_real(folder: Path, faces: list[PackageFace], cycle: list[int], params: dict, videos: dict, bar) -> list[RealVideo]:
+def _build_real(
+    folder: Path, faces: list[PackageFace], cycle: list[int], params: dict, videos: dict, bar
+) -> list[RealVideo]:
     real: list[RealVideo] = []
     numbers: dict[str, int] = {}
     for j in range(params["n_per_category"]):
@@ -201,7 +210,9 @@ def _build_real(folder: Path, faces: list[PackageFace], cycle: list[int], params
         for k, (img, _) in enumerate(frames):
             _write_png(folder / "offline-real" / f"{name}_{k}.png", img)
         videos[f"offline-real/{name}"] = {
-            "category": "offline-real", "label": 1, "identities": [face.identity],
+            "category": "offline-real",
+            "label": 1,
+            "identities": [face.identity],
             "frames": [_frame_entry("offline-real", name, k, lm) for k, (_, lm) in enumerate(frames)],
         }
         real.append((face.identity, name, frames))
@@ -220,12 +231,22 @@ def _build_swaps(folder: Path, real: list[RealVideo], seed: int, videos: dict, b
             fake, mask = face_swap(t_img, t_lm, s_img, s_lm, rng)
             _write_png(folder / "offline-swap" / f"{fake_name}_{k}.png", fake)
             _write_png(folder / "masks" / "offline-swap" / f"{fake_name}_{k}.png", _mask_png(mask))
-            entries.append(_frame_entry(
-                "offline-swap", fake_name, k, t_lm, target_file=f"offline-real/{name}_{k}.png",
-                source_file=f"offline-real/{s_name}_{k}.png", mask_file=f"masks/offline-swap/{fake_name}_{k}.png",
-            ))
+            entries.append(
+                _frame_entry(
+                    "offline-swap",
+                    fake_name,
+                    k,
+                    t_lm,
+                    target_file=f"offline-real/{name}_{k}.png",
+                    source_file=f"offline-real/{s_name}_{k}.png",
+                    mask_file=f"masks/offline-swap/{fake_name}_{k}.png",
+                )
+            )
         videos[f"offline-swap/{fake_name}"] = {
-            "category": "offline-swap", "label": 0, "identities": [identity, s_identity], "frames": entries,
+            "category": "offline-swap",
+            "label": 0,
+            "identities": [identity, s_identity],
+            "frames": entries,
         }
         bar.update()
 
@@ -238,11 +259,22 @@ def _build_self_blends(folder: Path, real: list[RealVideo], seed: int, videos: d
             fake, mask = self_blend(img, lm, rng)
             _write_png(folder / "offline-sbi" / f"{name}_{k}.png", fake)
             _write_png(folder / "masks" / "offline-sbi" / f"{name}_{k}.png", _mask_png(mask))
-            entries.append(_frame_entry(
-                "offline-sbi", name, k, lm,
-                target_file=f"offline-real/{name}_{k}.png", mask_file=f"masks/offline-sbi/{name}_{k}.png",
-            ))
-        videos[f"offline-sbi/{name}"] = {"category": "offline-sbi", "label": 0, "identities": [identity], "frames": entries}
+            entries.append(
+                _frame_entry(
+                    "offline-sbi",
+                    name,
+                    k,
+                    lm,
+                    target_file=f"offline-real/{name}_{k}.png",
+                    mask_file=f"masks/offline-sbi/{name}_{k}.png",
+                )
+            )
+        videos[f"offline-sbi/{name}"] = {
+            "category": "offline-sbi",
+            "label": 0,
+            "identities": [identity],
+            "frames": entries,
+        }
         bar.update()
 
 

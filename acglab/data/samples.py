@@ -13,12 +13,13 @@ Conventions
   face of source B. Videos with no known identity get a unique pseudo-identity (their video id).
 - ``frame``: the frame index of an extracted image, or ``None`` for a video file.
 """
+
 from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Iterable, Iterator, Sequence
 
 from acglab.labels import FAKE, REAL  # noqa: F401  (re-exported: the labels of a Sample)
 
@@ -88,12 +89,12 @@ class SampleTable(Sequence[Sample]):
     def video_identities(self) -> dict[str, tuple[str, ...]]:
         return {s.video: s.identities for s in self.samples}
 
-    def subset(self, videos: Iterable[str]) -> "SampleTable":
+    def subset(self, videos: Iterable[str]) -> SampleTable:
         """Rows whose video id is in ``videos`` (order of this table kept)."""
         keep = set(videos)
         return SampleTable([s for s in self.samples if s.video in keep])
 
-    def where(self, **equal) -> "SampleTable":
+    def where(self, **equal) -> SampleTable:
         """Rows whose attributes equal the given values, e.g. ``where(label=1)``."""
         return SampleTable([s for s in self.samples if all(getattr(s, k) == v for k, v in equal.items())])
 
@@ -106,7 +107,9 @@ class SampleTable(Sequence[Sample]):
             "frames": sum(1 for s in self.samples if s.frame is not None),
             "real_videos": sum(1 for v in vl.values() if v == REAL),
             "fake_videos": sum(1 for v in vl.values() if v == FAKE),
-            "categories": dict(sorted(Counter(s.category for s in {s.video: s for s in self.samples}.values()).items())),
+            "categories": dict(
+                sorted(Counter(s.category for s in {s.video: s for s in self.samples}.values()).items())
+            ),
         }
 
     def to_records(self) -> list[dict]:

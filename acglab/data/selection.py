@@ -1,4 +1,5 @@
 """Which rows of a :class:`SampleTable` a run uses: frames per video, and the checks that a part holds face images."""
+
 from __future__ import annotations
 
 import numpy as np

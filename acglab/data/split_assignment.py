@@ -24,11 +24,12 @@ whole clusters of identities change sides through unbalanced intermediate states
 full :math:`\lambda`. Videos with the same units and label are interchangeable, so they are
 merged into one weighted *item* (a face-swap pair and its many videos cost one step, not many).
 """
+
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 from tqdm.auto import tqdm
 

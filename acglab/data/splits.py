@@ -19,13 +19,14 @@ the fake videos. All splits are deterministic given ``seed``.
 A split file is JSON: ``{"train": [...], "val": [...], "test": [...], "dropped": [...],
 "meta": {...}}`` of video ids (``"dropped"`` only when any).
 """
+
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from acglab.data.layouts import official_partition
 from acglab.data.samples import REAL, Sample, SampleTable
@@ -65,7 +66,7 @@ class Split:
         return data
 
     @classmethod
-    def from_dict(cls, data, source: str = "split") -> "Split":
+    def from_dict(cls, data, source: str = "split") -> Split:
         """A :class:`Split` from parsed JSON; :class:`SplitError` naming what is malformed."""
         if not isinstance(data, dict):
             raise SplitError(f"{source} is not a JSON object with train/val/test lists")
@@ -197,9 +198,7 @@ def split_by_identity(
     return _finish(table, part_of, {"by": "identity", "seed": seed, "fractions": fractions, "tolerance": tolerance})
 
 
-def official_split(
-    root, table: SampleTable, val_fraction: float = 0.0, seed: int = 0, progress: bool = False
-) -> Split:
+def official_split(root, table: SampleTable, val_fraction: float = 0.0, seed: int = 0, progress: bool = False) -> Split:
     """The dataset's published partition, with ``val_fraction`` of all videos carved from train by
     target group when the publication has no validation part. Unplaced videos are dropped."""
     fractions = part_fractions(0.0, val_fraction)

@@ -16,6 +16,7 @@ Evaluation images take steps 1, 3 and 5 only. Every random choice of sample ``i`
 comes from ``numpy.random.default_rng([seed, e, i])``, so augmentations do not depend on worker
 processes or on where a run was resumed.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -32,7 +33,7 @@ def random_window(image: np.ndarray, size: int, rng: np.random.Generator) -> np.
     ``(H - size + 1) x (W - size + 1)`` positions."""
     h, w = image.shape[:2]
     top, left = int(rng.integers(0, h - size + 1)), int(rng.integers(0, w - size + 1))
-    return image[top:top + size, left:left + size]
+    return image[top : top + size, left : left + size]
 
 
 def as_mean_std(normalization) -> tuple[np.ndarray, np.ndarray]:
@@ -74,8 +75,18 @@ class FaceDataset(Dataset):
     The label returned is the label after augmentation (a self-blended face is fake).
     """
 
-    def __init__(self, table: SampleTable, img_size: int, normalization, train: bool = False, hflip: bool = True,
-                 synth_augment=False, landmarks: dict | None = None, seed: int = 0, crop_size: int | None = None):
+    def __init__(
+        self,
+        table: SampleTable,
+        img_size: int,
+        normalization,
+        train: bool = False,
+        hflip: bool = True,
+        synth_augment=False,
+        landmarks: dict | None = None,
+        seed: int = 0,
+        crop_size: int | None = None,
+    ):
         self.table = table
         self.img_size = int(img_size)
         self.mean, self.std = as_mean_std(normalization)
@@ -126,6 +137,8 @@ def evaluation_dataset(model, table: SampleTable) -> FaceDataset:
     fakes): its input side ``model.config["img_size"]`` and its ``model.normalization``."""
     config = getattr(model, "config", None)
     if not isinstance(config, dict) or "img_size" not in config or not hasattr(model, "normalization"):
-        raise AcglabError("the model has no .config['img_size'] or .normalization; build it with "
-                          "acglab.models.build_model or load it with model_from_checkpoint")
+        raise AcglabError(
+            "the model has no .config['img_size'] or .normalization; build it with "
+            "acglab.models.build_model or load it with model_from_checkpoint"
+        )
     return FaceDataset(table, img_size=int(config["img_size"]), normalization=model.normalization, train=False)

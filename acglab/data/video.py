@@ -15,6 +15,7 @@ frames is ``n_total / n`` rounded down or up, and the indices are distinct whene
 Frames are decoded sequentially (``grab`` up to each wanted index, ``retrieve`` it), which is
 exact for every codec, unlike seeking with ``CAP_PROP_POS_FRAMES``.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -10,6 +10,7 @@ usable face, or whose edit is refused, are listed with the reason in ``edits.jso
 records of the written pairs (bbox, share changed outside the band). Files are written
 atomically; a pair already on disk is kept, so an interrupted run continues where it stopped.
 """
+
 from __future__ import annotations
 
 import json
@@ -51,8 +52,9 @@ def _edit_one(image, face, i: int, face_of, n: int, op: str, parts: list[str], s
     return apply_edit(image, face.landmarks, op, parts[0], donor_image, donor_landmarks, **options)
 
 
-def write_edit_set(folder, out_dir, op: str, parts: list[str], progress: bool = True, search: int = 8,
-                   **options) -> dict:
+def write_edit_set(
+    folder, out_dir, op: str, parts: list[str], progress: bool = True, search: int = 8, **options
+) -> dict:
     """Write the before/after face crops of one edit over every image of ``folder`` (module
     notes). ``options`` go to the edit (``blend``, ``amount``, ``hue``, ...). Returns the
     summary also written to ``OUT_DIR/edits.json``."""
@@ -98,7 +100,13 @@ def write_edit_set(folder, out_dir, op: str, parts: list[str], progress: bool = 
         save_image(real_out, image[y0:y1, x0:x1])
         save_image(fake_out, result.image[y0:y1, x0:x1])
         records.append({"image": str(path), "real": str(real_out), "fake": str(fake_out), **result.summary()})
-    summary = {"op": op, "parts": parts, "images": len(paths), "written": len(records), "skipped": skipped,
-               "records": records}
+    summary = {
+        "op": op,
+        "parts": parts,
+        "images": len(paths),
+        "written": len(records),
+        "skipped": skipped,
+        "records": records,
+    }
     write_text_atomic(out_dir / "edits.json", json.dumps(summary, indent=1))
     return summary

@@ -1,5 +1,6 @@
 """Finding the face to edit: MTCNN boxes (:mod:`acglab.faces.detect`), then dlib's 68 landmarks
 (:mod:`acglab.faces.landmarks68`) inside the chosen box."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,8 +41,9 @@ def locate_face(image, what: str = "the image") -> LocatedFace:
     x0, y0, x1, y1 = face.box
     side = min(x1 - x0, y1 - y0)
     if side < MIN_FACE_SIDE:
-        raise ImageError(f"the face in {what} is {side:.0f} px wide; landmarks need at least {MIN_FACE_SIDE} px "
-                         "(use a larger image)")
+        raise ImageError(
+            f"the face in {what} is {side:.0f} px wide; landmarks need at least {MIN_FACE_SIDE} px (use a larger image)"
+        )
     return LocatedFace(landmarks68(image, face.box).astype(np.float64), tuple(float(v) for v in face.box), len(faces))
 
 

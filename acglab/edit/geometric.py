@@ -18,6 +18,7 @@ pixel farther out is the original's, which :func:`changed_outside` measures.
 - :func:`synthesize_face` -- a new face composed of parts of several faces (successive
   replacements on a base face).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -25,9 +26,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from acglab.faces.parts import (PartError, as_points68, check_part, inter_ocular, mask_bbox, part_mask,
-                               part_points)
 from acglab.errors import ImageError
+from acglab.faces.parts import PartError, as_points68, check_part, inter_ocular, mask_bbox, part_mask, part_points
 from acglab.synth.align import similarity_transform, warp_coverage, warp_image
 from acglab.synth.blend import alpha_blend, poisson_blend
 from acglab.synth.color import reinhard_transfer
@@ -66,8 +66,13 @@ class EditResult:
 
     def summary(self) -> dict:
         """The JSON record of ``acglab edit --json``."""
-        return {"op": self.op, "part": self.part, "bbox": list(self.bbox),
-                "changed_outside": self.changed_outside, **self.details}
+        return {
+            "op": self.op,
+            "part": self.part,
+            "bbox": list(self.bbox),
+            "changed_outside": self.changed_outside,
+            **self.details,
+        }
 
 
 def band_width(iod: float, blend: float) -> int:
@@ -109,8 +114,9 @@ def changed_outside(original, edited, band_mask, levels: int = CHANGE_LEVELS) ->
 
 def _result(image, edited, op, part, mask, band, details=None) -> EditResult:
     region = edit_band(mask, band)
-    return EditResult(edited, op, part, mask, region, mask_bbox(mask), changed_outside(image, edited, region),
-                      dict(details or {}))
+    return EditResult(
+        edited, op, part, mask, region, mask_bbox(mask), changed_outside(image, edited, region), dict(details or {})
+    )
 
 
 def head_turn(landmarks) -> float:
@@ -128,12 +134,16 @@ def check_compatible(landmarks, donor_landmarks) -> None:
     than :data:`MAX_TURN_DIFFERENCE`."""
     ratio = inter_ocular(landmarks) / max(inter_ocular(donor_landmarks), 1e-9)
     if not 1 / MAX_SCALE_RATIO <= ratio <= MAX_SCALE_RATIO:
-        raise PartError(f"the faces differ {max(ratio, 1 / ratio):.1f}x in size (at most {MAX_SCALE_RATIO:.0f}x): "
-                        "crop or resize one of them first")
+        raise PartError(
+            f"the faces differ {max(ratio, 1 / ratio):.1f}x in size (at most {MAX_SCALE_RATIO:.0f}x): "
+            "crop or resize one of them first"
+        )
     turn = abs(head_turn(landmarks) - head_turn(donor_landmarks))
     if turn > MAX_TURN_DIFFERENCE:
-        raise PartError(f"the faces are turned too differently (head turn differs by {turn:.2f} inter-ocular "
-                        f"distances, at most {MAX_TURN_DIFFERENCE}): choose a donor facing the same way")
+        raise PartError(
+            f"the faces are turned too differently (head turn differs by {turn:.2f} inter-ocular "
+            f"distances, at most {MAX_TURN_DIFFERENCE}): choose a donor facing the same way"
+        )
 
 
 def compatible(landmarks, donor_landmarks) -> bool:
@@ -145,8 +155,16 @@ def compatible(landmarks, donor_landmarks) -> bool:
     return True
 
 
-def replace_part(image, landmarks, donor, donor_landmarks, part: str, blend: float = DEFAULT_BLEND,
-                 color: bool = True, method: str = "alpha") -> EditResult:
+def replace_part(
+    image,
+    landmarks,
+    donor,
+    donor_landmarks,
+    part: str,
+    blend: float = DEFAULT_BLEND,
+    color: bool = True,
+    method: str = "alpha",
+) -> EditResult:
     """Put ``donor``'s ``part`` in place of ``image``'s (module notes). ``method``: ``"alpha"``
     (feathered alpha blend) or ``"poisson"`` (gradient-domain blend inside the band)."""
     image, donor = as_rgb_image(image, "image"), as_rgb_image(donor, "donor")
@@ -182,8 +200,9 @@ def delete_part(image, landmarks, part: str, blend: float = DEFAULT_BLEND) -> Ed
     image = as_rgb_image(image, "image")
     check_part(part)
     if part in ("face", "skin"):
-        raise PartError(f"deleting the whole {part} leaves nothing to fill it from; delete eyes, brows, nose, "
-                        "mouth or jaw")
+        raise PartError(
+            f"deleting the whole {part} leaves nothing to fill it from; delete eyes, brows, nose, mouth or jaw"
+        )
     band = band_pixels(landmarks, blend)
     mask = part_mask(image.shape, landmarks, part)
     edited = alpha_blend(_fill_from_surroundings(image, mask, band), image, feathered(mask, band))
@@ -197,8 +216,16 @@ def shift_hue(image: np.ndarray, degrees: float) -> np.ndarray:
     return cv2.cvtColor(hsv.astype(np.uint8), cv2.COLOR_HSV2RGB)
 
 
-def modify_part(image, landmarks, part: str, amount: float = 0.0, dx: float = 0.0, dy: float = 0.0,
-                hue: float = 0.0, blend: float = DEFAULT_BLEND) -> EditResult:
+def modify_part(
+    image,
+    landmarks,
+    part: str,
+    amount: float = 0.0,
+    dx: float = 0.0,
+    dy: float = 0.0,
+    hue: float = 0.0,
+    blend: float = DEFAULT_BLEND,
+) -> EditResult:
     """Scale ``part`` by ``1 + amount`` about its centre, move it by ``(dx, dy)`` inter-ocular
     distances and turn its hue by ``hue`` degrees (module notes)."""
     image = as_rgb_image(image, "image")
@@ -219,14 +246,18 @@ def modify_part(image, landmarks, part: str, amount: float = 0.0, dx: float = 0.
     base = alpha_blend(_fill_from_surroundings(image, mask, band), image, feathered(mask, band)) if geometric else image
     edited = alpha_blend(moved, base, feathered(moved_mask, band))
     union = (mask | moved_mask).astype(np.uint8)
-    return _result(image, edited, "modify", part, union, band,
-                   {"scale": scale, "shift": [float(dx), float(dy)], "hue": float(hue)})
+    return _result(
+        image, edited, "modify", part, union, band, {"scale": scale, "shift": [float(dx), float(dy)], "hue": float(hue)}
+    )
 
 
 #: the photo edits :func:`edit_scores` applies, by name: (operation, part, options)
-SCORED_EDITS = {"replace mouth": ("replace", "mouth", {}), "delete brows": ("delete", "brows", {}),
-                "modify nose +30%": ("modify", "nose", {"amount": 0.3}),
-                "recolour mouth": ("modify", "mouth", {"hue": 90.0})}
+SCORED_EDITS = {
+    "replace mouth": ("replace", "mouth", {}),
+    "delete brows": ("delete", "brows", {}),
+    "modify nose +30%": ("modify", "nose", {"amount": 0.3}),
+    "recolour mouth": ("modify", "mouth", {"hue": 90.0}),
+}
 
 
 def apply_edit(image, landmarks, op: str, part: str, donor=None, donor_landmarks=None, **options) -> EditResult:
@@ -283,5 +314,7 @@ def check_image_size(image, landmarks, min_iod: float = 12.0) -> None:
     """Refuse faces too small to edit part by part (inter-ocular distance under ``min_iod`` px)."""
     iod = inter_ocular(landmarks)
     if iod < min_iod:
-        raise ImageError(f"the face is too small to edit its parts (eyes {iod:.0f} px apart, need at least "
-                         f"{min_iod:.0f}); use a larger image")
+        raise ImageError(
+            f"the face is too small to edit its parts (eyes {iod:.0f} px apart, need at least "
+            f"{min_iod:.0f}); use a larger image"
+        )

@@ -16,6 +16,7 @@ deviation of the codes along :math:`u`, the four operations are
   :func:`acglab.ot.generate.ot_generate`: piecewise-linear interpolation that avoids the
   singular set), decoded to new faces.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -63,7 +64,7 @@ def pca_directions(codes, k: int = 8) -> Directions:
     centred = z - z.mean(0)
     _, s, vt = np.linalg.svd(centred, full_matrices=False)
     vt = vt[:k] * np.sign(vt[:k][np.arange(k), np.abs(vt[:k]).argmax(1)])[:, None]
-    share = (s ** 2) / (s ** 2).sum()
+    share = (s**2) / (s**2).sum()
     return Directions(vt, [f"PC{i + 1}" for i in range(k)], share[:k])
 
 
@@ -95,8 +96,10 @@ def class_direction(codes, labels, positive, negative=None, name: str | None = N
     pos = labels == positive
     neg = ~pos if negative is None else labels == negative
     if not pos.any() or not neg.any():
-        raise LatentEditError(f"both classes need codes: {int(pos.sum())} labelled {positive!r}, {int(neg.sum())} "
-                              f"labelled {'other' if negative is None else repr(negative)}")
+        raise LatentEditError(
+            f"both classes need codes: {int(pos.sum())} labelled {positive!r}, {int(neg.sum())} "
+            f"labelled {'other' if negative is None else repr(negative)}"
+        )
     gap = z[pos].mean(0) - z[neg].mean(0)
     u = _unit(gap)
     spread = float((z @ u).std()) or 1.0
@@ -124,8 +127,9 @@ def project_out(code, direction, mean: float = 0.0) -> np.ndarray:
 def swap_factors(code_a, code_b, directions) -> np.ndarray:
     """**replace**: ``code_a`` with ``code_b``'s components along the (orthonormalised) directions."""
     a, b = np.asarray(code_a, dtype=np.float64), np.asarray(code_b, dtype=np.float64)
-    vectors = np.atleast_2d(np.asarray(directions.vectors if isinstance(directions, Directions) else directions,
-                                       dtype=np.float64))
+    vectors = np.atleast_2d(
+        np.asarray(directions.vectors if isinstance(directions, Directions) else directions, dtype=np.float64)
+    )
     q, _ = np.linalg.qr(vectors.T)  # orthonormal basis of their span, (d, k)
     return a + q @ (q.T @ (b - a))
 
@@ -143,8 +147,13 @@ def synthesize_codes(codes, n: int, seed: int = 0, threshold: float | None = Non
     z = _codes(codes)
     scaled, mean, scale = standardise(z)
     sdot = SemiDiscreteOT(scaled, source="cube", seed=seed).fit(tol=tol, error="mean")
-    made = ot_generate(sdot, int(n), threshold=DEFAULT_ANGLE_THRESHOLD if threshold is None else threshold,
-                       seed=seed, return_pairs=True)
+    made = ot_generate(
+        sdot,
+        int(n),
+        threshold=DEFAULT_ANGLE_THRESHOLD if threshold is None else threshold,
+        seed=seed,
+        return_pairs=True,
+    )
     return mean + scale * made.codes.double().numpy(), made
 
 

@@ -18,6 +18,7 @@ each written by ``acglab train --arch ARM --out RUNS/ARM`` (``best.pt``, ``last.
 Every arm becomes an :class:`ArmResult`; :func:`ablation_rows` turns them into the table (video
 AUC, video EER, frame AUC, frame EER, frame ACC).
 """
+
 from __future__ import annotations
 
 import json
@@ -37,8 +38,13 @@ TEST_REPORT = "test.json"
 #: checkpoints evaluated when a run folder has no test.json, in order of preference
 CHECKPOINTS = ("best.pt", "last.pt")
 #: columns of :func:`ablation_rows`: (key, level, metric)
-COLUMNS = (("video_auc", "video", "auc"), ("video_eer", "video", "eer"), ("frame_auc", "frame", "auc"),
-           ("frame_eer", "frame", "eer"), ("frame_acc", "frame", "acc"))
+COLUMNS = (
+    ("video_auc", "video", "auc"),
+    ("video_eer", "video", "eer"),
+    ("frame_auc", "frame", "auc"),
+    ("frame_eer", "frame", "eer"),
+    ("frame_acc", "frame", "acc"),
+)
 
 
 @dataclass
@@ -88,7 +94,9 @@ def read_test_report(path) -> dict:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise DataLayoutError(f"cannot read {path} ({type(err).__name__}); write it again with `acglab eval`") from None
     if not isinstance(data, dict) or not isinstance(data.get("frame"), dict):
-        raise DataLayoutError(f"{path} holds no frame-level metrics; write it with `acglab eval ... --json {path.name}`")
+        raise DataLayoutError(
+            f"{path} holds no frame-level metrics; write it with `acglab eval ... --json {path.name}`"
+        )
     report = {"n_frames": data.get("n_frames"), "n_videos": data.get("n_videos")}
     for level in ("frame", "video"):
         block = data.get(level)
@@ -114,13 +122,22 @@ def _from_report(arm: str, run_dir: Path) -> ArmResult:
         try:
             _, videos, labels, scores = read_scores_csv(csv_path)
         except (OSError, KeyError, ValueError) as err:
-            raise DataLayoutError(f"cannot read {csv_path} ({type(err).__name__}); write it again with `acglab eval`") from None
+            raise DataLayoutError(
+                f"cannot read {csv_path} ({type(err).__name__}); write it again with `acglab eval`"
+            ) from None
         result.labels, result.scores, result.videos = labels, scores, videos
     return result
 
 
-def evaluate_run(arm: str, run_dir, test_table: SampleTable, device="cpu", batch_size: int = 32,
-                 progress: bool = False, write: bool = True) -> ArmResult:
+def evaluate_run(
+    arm: str,
+    run_dir,
+    test_table: SampleTable,
+    device="cpu",
+    batch_size: int = 32,
+    progress: bool = False,
+    write: bool = True,
+) -> ArmResult:
     """Evaluate a run folder's ``best.pt`` (else ``last.pt``) on ``test_table``; with ``write``,
     store ``test.json`` and ``test.scores.csv`` in the folder (as ``acglab eval`` does)."""
     from acglab.eval.evaluate import evaluate_model, write_report
@@ -129,22 +146,35 @@ def evaluate_run(arm: str, run_dir, test_table: SampleTable, device="cpu", batch
     run_dir = Path(run_dir)
     found = [run_dir / name for name in CHECKPOINTS if (run_dir / name).is_file()]
     if not found:
-        raise DataLayoutError(f"{run_dir} holds no {TEST_REPORT} and no {' or '.join(CHECKPOINTS)}; train the "
-                              f"{arm!r} arm there with `acglab train --arch {arm} --out {run_dir}`")
+        raise DataLayoutError(
+            f"{run_dir} holds no {TEST_REPORT} and no {' or '.join(CHECKPOINTS)}; train the "
+            f"{arm!r} arm there with `acglab train --arch {arm} --out {run_dir}`"
+        )
     model = model_from_checkpoint(found[0], map_location="cpu")
     evaluation = evaluate_model(model, test_table, batch_size=batch_size, device=device, progress=progress)
     if write:
-        info = {"checkpoint": {"path": str(found[0])}, "config": getattr(model, "config", None),
-                "data": {"summary": test_table.summary(), "part": "test"}}
+        info = {
+            "checkpoint": {"path": str(found[0])},
+            "config": getattr(model, "config", None),
+            "data": {"summary": test_table.summary(), "part": "test"},
+        }
         write_report(run_dir / TEST_REPORT, evaluation, info, name=arm)
     table = evaluation.table
-    return ArmResult(arm, run_dir, evaluation.report, found[0].name, labels=np.asarray(table.labels),
-                     scores=np.asarray(evaluation.scores), videos=[s.video for s in table],
-                     steps=_run_steps(run_dir))
+    return ArmResult(
+        arm,
+        run_dir,
+        evaluation.report,
+        found[0].name,
+        labels=np.asarray(table.labels),
+        scores=np.asarray(evaluation.scores),
+        videos=[s.video for s in table],
+        steps=_run_steps(run_dir),
+    )
 
 
-def read_ablation(runs_dir, test_table: SampleTable | None = None, arms=ABLATION_ARMS, device="cpu",
-                  progress: bool = False) -> list[ArmResult]:
+def read_ablation(
+    runs_dir, test_table: SampleTable | None = None, arms=ABLATION_ARMS, device="cpu", progress: bool = False
+) -> list[ArmResult]:
     """The arms of a finished runs folder (module notes), in the order of ``arms``.
 
     An arm folder with ``test.json`` is read (its ``test.scores.csv`` too, when present); one
@@ -163,24 +193,37 @@ def read_ablation(runs_dir, test_table: SampleTable | None = None, arms=ABLATION
         raise DataLayoutError(f"runs folder {runs_dir} does not exist; it should hold {', '.join(arms)} run folders")
     missing = [a for a in arms if not (runs_dir / a).is_dir()]
     if missing:
-        raise DataLayoutError(f"runs folder {runs_dir} has no {', '.join(missing)} folder; train them with "
-                              f"`acglab train --arch ARM --out {runs_dir}/ARM`")
+        raise DataLayoutError(
+            f"runs folder {runs_dir} has no {', '.join(missing)} folder; train them with "
+            f"`acglab train --arch ARM --out {runs_dir}/ARM`"
+        )
     results = []
     for arm in arms:
         run_dir = runs_dir / arm
         if (run_dir / TEST_REPORT).is_file():
             results.append(_from_report(arm, run_dir))
         elif test_table is None:
-            raise DataLayoutError(f"{run_dir} has no {TEST_REPORT}; write it with `acglab eval --checkpoint "
-                                  f"{run_dir}/best.pt ... --json {run_dir}/{TEST_REPORT}` or pass the test table")
+            raise DataLayoutError(
+                f"{run_dir} has no {TEST_REPORT}; write it with `acglab eval --checkpoint "
+                f"{run_dir}/best.pt ... --json {run_dir}/{TEST_REPORT}` or pass the test table"
+            )
         else:
             results.append(evaluate_run(arm, run_dir, test_table, device=device, progress=progress, write=False))
     return results
 
 
-def train_ablation(config, train_table: SampleTable, val_table: SampleTable, test_table: SampleTable, runs_dir,
-                   arms=ABLATION_ARMS, device="auto", max_steps: int | None = None, progress: bool | None = True,
-                   data_root=None) -> list[ArmResult]:
+def train_ablation(
+    config,
+    train_table: SampleTable,
+    val_table: SampleTable,
+    test_table: SampleTable,
+    runs_dir,
+    arms=ABLATION_ARMS,
+    device="auto",
+    max_steps: int | None = None,
+    progress: bool | None = True,
+    data_root=None,
+) -> list[ArmResult]:
     """Train every arm with ``config`` (only ``arch`` changes) in ``runs_dir/ARM``, evaluate it on
     ``test_table`` and write its ``test.json``; returns the results in the order of ``arms``.
 
@@ -188,8 +231,8 @@ def train_ablation(config, train_table: SampleTable, val_table: SampleTable, tes
     finished run is only evaluated; a run with other settings stops with
     :class:`~acglab.errors.CheckpointError`.
     """
-    from acglab.train import train
     from acglab.devices import resolve_device
+    from acglab.train import train
 
     arms = _check_arms(arms)
     runs_dir = Path(runs_dir).expanduser()
@@ -197,8 +240,17 @@ def train_ablation(config, train_table: SampleTable, val_table: SampleTable, tes
     results = []
     for arm in arms:
         run_dir = runs_dir / arm
-        train(config.replace(arch=arm), train_table, val_table, run_dir, resume=(run_dir / "last.pt").is_file(),
-              device=device, max_steps=max_steps, progress=progress, data_root=data_root)
+        train(
+            config.replace(arch=arm),
+            train_table,
+            val_table,
+            run_dir,
+            resume=(run_dir / "last.pt").is_file(),
+            device=device,
+            max_steps=max_steps,
+            progress=progress,
+            data_root=data_root,
+        )
         results.append(evaluate_run(arm, run_dir, test_table, device=eval_device, progress=bool(progress)))
     return results
 
@@ -217,8 +269,9 @@ def ablation_rows(results: list[ArmResult]) -> list[dict]:
     return rows
 
 
-def ablation_intervals(results: list[ArmResult], reference: str = "backbone", n_boot: int = 2000,
-                       seed: int = 0) -> list[dict]:
+def ablation_intervals(
+    results: list[ArmResult], reference: str = "backbone", n_boot: int = 2000, seed: int = 0
+) -> list[dict]:
     """Video AUC of each arm with its bootstrap interval over the test videos, and the paired
     interval of its difference to the ``reference`` arm (:mod:`acglab.metrics.bootstrap`).
 
@@ -232,8 +285,9 @@ def ablation_intervals(results: list[ArmResult], reference: str = "backbone", n_
     per_video = {}
     for r in results:
         if r.scores is None:
-            raise AcglabError(f"arm {r.arm!r} has no per-frame test scores (test.scores.csv); evaluate it again "
-                              f"with `acglab eval`")
+            raise AcglabError(
+                f"arm {r.arm!r} has no per-frame test scores (test.scores.csv); evaluate it again with `acglab eval`"
+            )
         labels, scores, videos = video_scores(r.labels, r.scores, r.videos)
         per_video[r.arm] = dict(zip(videos, zip(labels, scores)))
     common = sorted(set.intersection(*(set(v) for v in per_video.values())))
@@ -270,7 +324,7 @@ def choose_epoch(run: list, rule: str = "val frame AUC"):
         values = np.array([r[2] for r in run], dtype=float)
     else:
         v = np.array([r[1] for r in run], dtype=float)
-        values = np.array([v[max(0, i - 2):i + 1].mean() for i in range(len(v))])
+        values = np.array([v[max(0, i - 2) : i + 1].mean() for i in range(len(v))])
     return run[int(np.argmax(values))]
 
 
@@ -279,8 +333,15 @@ def _epoch_scores(run: list, rule: str) -> dict:
     return {v: (int(y), float(s)) for v, (s, y) in choose_epoch(run, rule)[3]["video_scores"].items()}
 
 
-def stored_ablation(path, arms: dict[str, str], reference: str, n_boot: int = 2000, seed: int = 0,
-                    skip_missing: bool = False, rule: str = "val frame AUC") -> list[dict]:
+def stored_ablation(
+    path,
+    arms: dict[str, str],
+    reference: str,
+    n_boot: int = 2000,
+    seed: int = 0,
+    skip_missing: bool = False,
+    rule: str = "val frame AUC",
+) -> list[dict]:
     """Ablation rows over seeds from a stored scores file (``benchmarks/ablate_quick.py --export``).
 
     ``path`` maps variant -> ``{"seedS": [[epoch, val video AUC, val frame AUC, test record], ...]}``
@@ -291,7 +352,7 @@ def stored_ablation(path, arms: dict[str, str], reference: str, n_boot: int = 20
     video AUC over the seeds with its bootstrap interval over the test videos and, against
     ``reference``, the paired interval over the seeds both have. Rows as
     :func:`ablation_intervals` makes them (plus ``seeds``), for
-    :func:`acglab.viz.detector_figures.ablation_interval_figure`. A variant the file does not
+    :func:`acglab.viz.ablation_figures.ablation_interval_figure`. A variant the file does not
     hold is an error, or left out with ``skip_missing``.
     """
     from acglab.metrics.bootstrap import auc_interval, paired_auc_interval
@@ -320,8 +381,14 @@ def stored_ablation(path, arms: dict[str, str], reference: str, n_boot: int = 20
     for arm, name in arms.items():
         seeds = sorted(picked[arm])
         ci = auc_interval(labels, matrix(arm, seeds), n_boot=n_boot, seed=seed)
-        row = {"arm": arm, "name": name, "video_auc": ci.estimate, "ci": (ci.low, ci.high), "n_videos": len(videos),
-               "seeds": len(seeds)}
+        row = {
+            "arm": arm,
+            "name": name,
+            "video_auc": ci.estimate,
+            "ci": (ci.low, ci.high),
+            "n_videos": len(videos),
+            "seeds": len(seeds),
+        }
         common = sorted(set(seeds) & set(picked.get(reference, {})))
         if arm != reference and common:
             d = paired_auc_interval(labels, matrix(arm, common), matrix(reference, common), n_boot=n_boot, seed=seed)

@@ -7,6 +7,7 @@ them: ``Celeb-synthesis`` in Celeb-DF, ``Deepfakes``/``Face2Face``/... in FaceFo
 faces against each fake category separately (frame and video ACC, AUC and EER, the video score
 being the mean of its frames' scores), and all fakes together.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -40,6 +41,13 @@ def category_metrics(table: SampleTable, scores) -> list[dict]:
     for name, chosen in [(str(c), categories == c) for c in fake_categories] + [(ALL_FAKES, ~real)]:
         keep = real | chosen
         result = evaluate(labels[keep], scores[keep], list(videos[keep]))
-        rows.append({"category": name, "fake_videos": len(set(videos[chosen])), "real_videos": len(set(videos[real])),
-                     "frame": result["frame"], "video": result["video"]})
+        rows.append(
+            {
+                "category": name,
+                "fake_videos": len(set(videos[chosen])),
+                "real_videos": len(set(videos[real])),
+                "frame": result["frame"],
+                "video": result["video"],
+            }
+        )
     return rows

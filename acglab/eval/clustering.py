@@ -12,6 +12,7 @@ identity for faces):
 each as accuracy under the best one-to-one matching of clusters to labels and NMI
 (:mod:`acglab.metrics.clustering`).
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -51,8 +52,16 @@ def model_clusters(model, data: ImageArray, k: int, seed: int = 0) -> tuple[np.n
     return codes.numpy(), clusters
 
 
-def cluster_report(model, data: ImageArray, labelling: str | None = None, k: int | None = None, ae=None,
-                   seed: int = 0, progress: bool = False, train_config=None) -> dict:
+def cluster_report(
+    model,
+    data: ImageArray,
+    labelling: str | None = None,
+    k: int | None = None,
+    ae=None,
+    seed: int = 0,
+    progress: bool = False,
+    train_config=None,
+) -> dict:
     """The scores of ``model`` (a latent model) and of the two baselines on ``data`` (module notes).
 
     labelling : which of ``data.labels`` to score against (default: the first)
@@ -73,10 +82,16 @@ def cluster_report(model, data: ImageArray, labelling: str | None = None, k: int
     k = int(k or getattr(model, "k", None) or n_labels)
     _, clusters = model_clusters(model, data, k, seed)
     pixels = data.images.reshape(len(data), -1).astype(np.float64) / 255.0
-    report = {"model": model.config.get("model"), "labelling": labelling, "k": k, "n": len(data),
-              "labels": n_labels, **scores(y, clusters),
-              "cluster_sizes": np.bincount(clusters, minlength=k).tolist(),
-              "kmeans_pixels": scores(y, kmeans_labels(pixels, k, seed))}
+    report = {
+        "model": model.config.get("model"),
+        "labelling": labelling,
+        "k": k,
+        "n": len(data),
+        "labels": n_labels,
+        **scores(y, clusters),
+        "cluster_sizes": np.bincount(clusters, minlength=k).tolist(),
+        "kmeans_pixels": scores(y, kmeans_labels(pixels, k, seed)),
+    }
     if ae is None and model.config.get("model") == "ae":
         ae = model
     if ae is None:
@@ -108,8 +123,9 @@ class ClusteringRun:
     centres: np.ndarray | None = None
 
 
-def fit_clustering(data: ImageArray, config, labelling: str | None = None, root=None,
-                   progress: bool = False) -> ClusteringRun:
+def fit_clustering(
+    data: ImageArray, config, labelling: str | None = None, root=None, progress: bool = False
+) -> ClusteringRun:
     """Train the latent model ``config`` (a :class:`~acglab.train.latent.LatentConfig`) on
     ``data``, or load it when the same run is already in ``root`` (default: the acglab cache),
     and cluster every image (:func:`model_clusters`; k-means with ``config.k`` for the AE/VAE)."""
@@ -120,8 +136,17 @@ def fit_clustering(data: ImageArray, config, labelling: str | None = None, root=
     codes, clusters = model_clusters(model, data, config.k, config.seed)
     y = data.labels[labelling]
     s = scores(y, clusters)
-    return ClusteringRun(model, config, codes, clusters, y, s["acc"], s["nmi"], run_dir,
-                         *cluster_prototypes(model, data, clusters, config.k))
+    return ClusteringRun(
+        model,
+        config,
+        codes,
+        clusters,
+        y,
+        s["acc"],
+        s["nmi"],
+        run_dir,
+        *cluster_prototypes(model, data, clusters, config.k),
+    )
 
 
 def cluster_prototypes(model, data: ImageArray, clusters: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray | None]:
@@ -136,8 +161,14 @@ def cluster_prototypes(model, data: ImageArray, clusters: np.ndarray, k: int) ->
         centres = model.centres.detach().cpu()
     else:
         codes = encode_all(model, data)
-        centres = torch.stack([codes[torch.from_numpy(clusters == c)].mean(0) if (clusters == c).any()
-                               else torch.full((codes.shape[1],), float("nan")) for c in range(k)])
+        centres = torch.stack(
+            [
+                codes[torch.from_numpy(clusters == c)].mean(0)
+                if (clusters == c).any()
+                else torch.full((codes.shape[1],), float("nan"))
+                for c in range(k)
+            ]
+        )
     with torch.no_grad():
         images = model.decode(torch.nan_to_num(centres)).numpy()
     images[torch.isnan(centres).any(1).numpy()] = 0.5

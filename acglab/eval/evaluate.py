@@ -9,6 +9,7 @@
 - :func:`write_report` writes the metrics JSON, the per-frame scores CSV and the ROC figure,
   each atomically (temp file, then ``os.replace``).
 """
+
 from __future__ import annotations
 
 import csv
@@ -24,8 +25,8 @@ import numpy as np
 from acglab.data.samples import FAKE, SampleTable
 from acglab.data.splits import PARTS, Split, check_split
 from acglab.errors import AcglabError, SplitError, SplitLeakageError
-from acglab.metrics import evaluate, roc_figure
 from acglab.fileio import atomic_write
+from acglab.metrics import evaluate, roc_figure
 
 #: parts of a split whose videos a model may have been trained or selected on
 TRAINING_PARTS = ("train", "val")
@@ -51,7 +52,9 @@ def _names(items, k: int = 3) -> str:
     return shown + (f" and {len(items) - k} more" if len(items) > k else "")
 
 
-def select_part(table: SampleTable, split: Split | None = None, part: str = "test", allow_leaky: bool = False) -> SampleTable:
+def select_part(
+    table: SampleTable, split: Split | None = None, part: str = "test", allow_leaky: bool = False
+) -> SampleTable:
     """The samples to evaluate: ``split``'s ``part`` (table order kept), or all of ``table``.
 
     The part is compared with the parts a model was trained and selected on (train and val,
@@ -129,10 +132,10 @@ def evaluate_model(
     """Score every row of ``table`` with ``model`` and compute the metrics (see module docstring)."""
     from acglab.eval.predict import predict_table
 
-    scores = predict_table(model, table, batch_size=batch_size, device=device, num_workers=num_workers, progress=progress)
+    scores = predict_table(
+        model, table, batch_size=batch_size, device=device, num_workers=num_workers, progress=progress
+    )
     return Evaluation(table=table, scores=scores, report=metrics_report(table, scores, threshold))
-
-
 
 
 def scores_csv_text(table: SampleTable, scores) -> str:
@@ -214,8 +217,10 @@ def one_class_note(table: SampleTable) -> str | None:
     if len(labels) != 1:
         return None
     only = "fake" if FAKE in labels else "real"
-    return (f"the evaluated faces are all {only} ({len(table)} frames): AUC and EER are undefined and no ROC curve "
-            f"is drawn; ACC is the share scored {only}")
+    return (
+        f"the evaluated faces are all {only} ({len(table)} frames): AUC and EER are undefined and no ROC curve "
+        f"is drawn; ACC is the share scored {only}"
+    )
 
 
 def write_report(json_path, evaluation: Evaluation, info: dict | None = None, roc_path=None, name: str = "") -> dict:
@@ -233,7 +238,9 @@ def write_report(json_path, evaluation: Evaluation, info: dict | None = None, ro
     fig = None
     if roc_path is not None and len(set(evaluation.table.labels)) > 1:  # no ROC curve with one class
         table = evaluation.table
-        fig = roc_figure(table.labels, np.asarray(evaluation.scores, dtype=np.float64), [s.video for s in table], name=name)
+        fig = roc_figure(
+            table.labels, np.asarray(evaluation.scores, dtype=np.float64), [s.video for s in table], name=name
+        )
     atomic_write(csv_path, lambda tmp: tmp.write_text(csv_text))
     written_roc = write_roc(roc_path, fig) if fig is not None else None
     data = {

@@ -22,6 +22,7 @@ from the bank's). ``batch_statistics=True`` computes the features as a training 
 batches of ``batch_size`` faces in a seeded random order, BatchNorm on batch statistics, nothing
 stored (running averages and every other buffer are restored afterwards), no input noise.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -103,9 +104,16 @@ def batch_statistics_mode(model: nn.Module):
         model.train(was_training)
 
 
-def bottleneck_features(model: nn.Module, table: SampleTable, batch_size: int = 32, device="cpu",
-                        num_workers: int = 0, progress: bool = True, batch_statistics: bool = False,
-                        seed: int = 0) -> FeatureSet:
+def bottleneck_features(
+    model: nn.Module,
+    table: SampleTable,
+    batch_size: int = 32,
+    device="cpu",
+    num_workers: int = 0,
+    progress: bool = True,
+    batch_statistics: bool = False,
+    seed: int = 0,
+) -> FeatureSet:
     """Bottleneck features y (n, D) and scores P(fake) (n,) of every row of ``table`` (module notes).
 
     Parameters
@@ -156,12 +164,14 @@ def bottleneck_features(model: nn.Module, table: SampleTable, batch_size: int = 
                 scores[idx] = torch.sigmoid(out.logits.detach().to("cpu", torch.float64)).numpy()
     finally:
         model.train(was_training)
-    return FeatureSet(features=features, scores=scores, labels=np.asarray(table.labels, dtype=int),
-                      videos=[s.video for s in table])
+    return FeatureSet(
+        features=features, scores=scores, labels=np.asarray(table.labels, dtype=int), videos=[s.video for s in table]
+    )
 
 
-def face_maps(model: nn.Module, table: SampleTable, device="cpu", target: str = "fake",
-              progress: bool = False) -> FaceMaps:
+def face_maps(
+    model: nn.Module, table: SampleTable, device="cpu", target: str = "fake", progress: bool = False
+) -> FaceMaps:
     """Grad-CAM and reconstruction residual of every row of ``table`` (a few faces: one
     backward pass each), with :func:`acglab.explain.gradcam_map` and
     :func:`acglab.explain.residual_map`; ``residual`` is ``None`` for a model without decoder."""
@@ -188,6 +198,12 @@ def face_maps(model: nn.Module, table: SampleTable, device="cpu", target: str = 
                 scores.append(float(torch.sigmoid(model(x[None]).logits.double())[0]))
     finally:
         model.train(was_training)
-    return FaceMaps(faces=np.stack(faces), gradcam=np.stack(heats),
-                    residual=np.stack(residuals) if has_decoder else None, scores=np.asarray(scores),
-                    labels=np.asarray(table.labels, dtype=int), videos=[s.video for s in table], target=target)
+    return FaceMaps(
+        faces=np.stack(faces),
+        gradcam=np.stack(heats),
+        residual=np.stack(residuals) if has_decoder else None,
+        scores=np.asarray(scores),
+        labels=np.asarray(table.labels, dtype=int),
+        videos=[s.video for s in table],
+        target=target,
+    )

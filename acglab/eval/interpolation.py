@@ -16,6 +16,7 @@ path decode to (notebook 04; thesis section 1.1, Figs. 1-3 and 1-4, laws 1.1-1.3
    evidence a class can weigh for and against laws 1.1-1.3, which are the thesis' hypotheses,
    not theorems.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -27,7 +28,16 @@ import torch
 from acglab.data.arrays import ImageArray
 from acglab.errors import AcglabError
 from acglab.metrics.sharpness import laplacian_variance
-from acglab.ot.paths import PathReport, Route, linear_path, ot_route, path_report, polyline_path, spacing, spherical_path
+from acglab.ot.paths import (
+    PathReport,
+    Route,
+    linear_path,
+    ot_route,
+    path_report,
+    polyline_path,
+    spacing,
+    spherical_path,
+)
 from acglab.ot.singular import DEFAULT_ANGLE_THRESHOLD
 from acglab.ot.solver import SemiDiscreteOT
 from acglab.ot.targets import standardise
@@ -63,15 +73,22 @@ class LatentGeometry:
         """(T, C, S, S) images in [0, 1] decoded from codes (T, d)."""
         return self.model.decode_codes(codes)
 
-    def with_threshold(self, threshold: float) -> "LatentGeometry":
+    def with_threshold(self, threshold: float) -> LatentGeometry:
         """The same geometry with another angle threshold for the singular set."""
         import dataclasses
 
         return dataclasses.replace(self, singular=self.angles > float(threshold), threshold=float(threshold))
 
 
-def latent_geometry(model, data: ImageArray, threshold: float = DEFAULT_ANGLE_THRESHOLD, tol: float = 0.2,
-                    graph_samples: int = 2**16, seed: int = 0, progress: bool = False) -> LatentGeometry:
+def latent_geometry(
+    model,
+    data: ImageArray,
+    threshold: float = DEFAULT_ANGLE_THRESHOLD,
+    tol: float = 0.2,
+    graph_samples: int = 2**16,
+    seed: int = 0,
+    progress: bool = False,
+) -> LatentGeometry:
     """Encode ``data``, fit the OT map to the standardised codes
     (:func:`acglab.ot.targets.standardise`; mean relative cell-mass error ``tol``) and find its
     cell graph from ``graph_samples`` source points (module notes, step 1). The paths are drawn between the codes themselves; only the graph comes from OT."""
@@ -85,13 +102,24 @@ def latent_geometry(model, data: ImageArray, threshold: float = DEFAULT_ANGLE_TH
     started = time.perf_counter()
     sdot = SemiDiscreteOT(standardise(codes)[0], source="cube", seed=seed).fit(tol=tol, error="mean", progress=progress)
     pairs, singular, angles = (t.cpu().numpy() for t in sdot.cell_graph(graph_samples, threshold, seed=seed))
-    return LatentGeometry(model, data, codes, sdot, pairs.astype(np.int64), singular.astype(bool),
-                          angles.astype(np.float64), float(threshold), pca_projection(codes, 3), spacing(codes),
-                          time.perf_counter() - started)
+    return LatentGeometry(
+        model,
+        data,
+        codes,
+        sdot,
+        pairs.astype(np.int64),
+        singular.astype(bool),
+        angles.astype(np.float64),
+        float(threshold),
+        pca_projection(codes, 3),
+        spacing(codes),
+        time.perf_counter() - started,
+    )
 
 
-def latent_path(geometry: LatentGeometry, start: int, end: int, kind: str, steps: int = 41
-                ) -> tuple[np.ndarray, Route | None]:
+def latent_path(
+    geometry: LatentGeometry, start: int, end: int, kind: str, steps: int = 41
+) -> tuple[np.ndarray, Route | None]:
     """(codes (steps, d), route or None) of the path ``kind`` from code ``start`` to ``end``."""
     a, b = geometry.codes[start], geometry.codes[end]
     if kind == "linear":
@@ -125,11 +153,14 @@ class PathStudy:
     def summary(self) -> dict:
         """Means along the path (sharpness relative to the two end faces' mean)."""
         ends = 0.5 * (self.sharpness[0] + self.sharpness[-1])
-        out = {"kind": self.kind, "off_segments": float(self.report.crossing.mean()),
-               "singular": float((self.report.kind == 1).mean()),
-               "distance": float(self.report.distance.mean()),
-               "sharpness_ratio": float(self.sharpness.mean() / ends) if ends > 0 else float("nan"),
-               "min_sharpness_ratio": float(self.sharpness.min() / ends) if ends > 0 else float("nan")}
+        out = {
+            "kind": self.kind,
+            "off_segments": float(self.report.crossing.mean()),
+            "singular": float((self.report.kind == 1).mean()),
+            "distance": float(self.report.distance.mean()),
+            "sharpness_ratio": float(self.sharpness.mean() / ends) if ends > 0 else float("nan"),
+            "min_sharpness_ratio": float(self.sharpness.min() / ends) if ends > 0 else float("nan"),
+        }
         if self.scores is not None:
             out["score"] = float(self.scores.mean())
         if self.route is not None:
@@ -140,8 +171,9 @@ class PathStudy:
 Scorer = Callable[[np.ndarray], np.ndarray]
 
 
-def study_path(geometry: LatentGeometry, start: int, end: int, kind: str, steps: int = 41,
-               scorer: Scorer | None = None) -> PathStudy:
+def study_path(
+    geometry: LatentGeometry, start: int, end: int, kind: str, steps: int = 41, scorer: Scorer | None = None
+) -> PathStudy:
     """Build, decode and measure one path (module notes, step 2). ``scorer`` maps images
     (T, 3, S, S) in [0, 1] to P(fake) (e.g. ``functools.partial(score_pixels, detector)``)."""
     codes, route = latent_path(geometry, start, end, kind, steps)
@@ -151,8 +183,9 @@ def study_path(geometry: LatentGeometry, start: int, end: int, kind: str, steps:
     return PathStudy(kind, int(start), int(end), codes, images, report, laplacian_variance(images), scores, route)
 
 
-def study_paths(geometry: LatentGeometry, start: int, end: int, steps: int = 41, scorer: Scorer | None = None
-                ) -> dict[str, PathStudy]:
+def study_paths(
+    geometry: LatentGeometry, start: int, end: int, steps: int = 41, scorer: Scorer | None = None
+) -> dict[str, PathStudy]:
     """:func:`study_path` for every kind in :data:`PATH_KINDS`."""
     return {kind: study_path(geometry, start, end, kind, steps, scorer) for kind in PATH_KINDS}
 
@@ -167,8 +200,9 @@ class PairChoice:
     singular_steps: int = 0
 
 
-def pair_choices(geometry: LatentGeometry, n: int = 6, labelling: str | None = None, seed: int = 0,
-                 candidates: int = 200) -> list[PairChoice]:
+def pair_choices(
+    geometry: LatentGeometry, n: int = 6, labelling: str | None = None, seed: int = 0, candidates: int = 200
+) -> list[PairChoice]:
     """Up to ``n`` pairs of faces: half whose OT-aware route must cross the singular set (the
     codes lie in different components of the regular cell graph), half whose route need not,
     each named by the images' labels (``labelling``, default the first) and indices."""
@@ -192,10 +226,18 @@ def pair_choices(geometry: LatentGeometry, n: int = 6, labelling: str | None = N
         return f"#{i} ({names[v] if names is not None and v < len(names) else v})"
 
     half = (n + 1) // 2
-    chosen = crossing[:half] + inside[:n - min(half, len(crossing))]
-    return [PairChoice(i, j, f"{name(i)} → {name(j)}: route crosses the singular set {s}x" if s
-                       else f"{name(i)} → {name(j)}: route stays on regular faces", s)
-            for i, j, s in chosen[:n]]
+    chosen = crossing[:half] + inside[: n - min(half, len(crossing))]
+    return [
+        PairChoice(
+            i,
+            j,
+            f"{name(i)} → {name(j)}: route crosses the singular set {s}x"
+            if s
+            else f"{name(i)} → {name(j)}: route stays on regular faces",
+            s,
+        )
+        for i, j, s in chosen[:n]
+    ]
 
 
 @dataclass
@@ -214,8 +256,9 @@ class LawEvidence:
     extras: dict = field(default_factory=dict)
 
 
-def law_evidence(geometry: LatentGeometry, n_pairs: int = 30, steps: int = 21, scorer: Scorer | None = None,
-                 seed: int = 0) -> LawEvidence:
+def law_evidence(
+    geometry: LatentGeometry, n_pairs: int = 30, steps: int = 21, scorer: Scorer | None = None, seed: int = 0
+) -> LawEvidence:
     """Study ``n_pairs`` random pairs with every path kind (module notes, step 3)."""
     from scipy.stats import spearmanr
 

@@ -10,9 +10,10 @@ positive class is fake). Images are read and normalised by the training data pip
 fakes), so evaluation sees exactly what validation saw during training. The model runs in
 ``eval()`` mode, where the denoising noise and the OT feature replacement are off.
 """
+
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 import torch
@@ -113,11 +114,7 @@ def predict_table(
     device = torch.device(device)
     dataset = evaluation_dataset(model, table)
     loader = DataLoader(
-        dataset,
-        batch_size=batch_size,
-        shuffle=False,
-        num_workers=num_workers,
-        pin_memory=device.type == "cuda",
+        dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers, pin_memory=device.type == "cuda"
     )
     model.to(device)
     return batch_scores(model, loader, len(table), device=device, progress=progress)
@@ -139,7 +136,7 @@ def score_pixels(model: torch.nn.Module, images, batch_size: int = 64, device="c
     std = torch.tensor(norm["std"] if isinstance(norm, dict) else norm.std, dtype=torch.float32).view(1, 3, 1, 1)
     batches = []
     for s in range(0, len(x), batch_size):
-        chunk = x[s:s + batch_size]
+        chunk = x[s : s + batch_size]
         if chunk.shape[-2:] != (size, size):
             chunk = F.interpolate(chunk, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
         batches.append(((chunk - mean) / std, torch.zeros(len(chunk)), torch.arange(s, s + len(chunk))))

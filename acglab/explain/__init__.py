@@ -5,6 +5,7 @@ autoencoder's reconstruction residual |x - x_hat|, overlays and a combined figur
 (H, W) array; ``explain_image(path, model)`` does the whole analysis of one picture and
 ``save_explanation`` writes it to a folder (``acglab explain`` on the command line).
 """
+
 from acglab.explain.explanation import Explanation, explain_image, face_tensor, save_explanation
 from acglab.explain.figures import explanation_figure, heatmap_overlay
 from acglab.explain.gradcam import gradcam_map, gradcam_target_layer

@@ -7,6 +7,7 @@ already a face crop), resizes it to the model's input size, normalises it, and r
 Grad-CAM heatmap (:mod:`acglab.explain.gradcam`), the autoencoder's reconstruction and the
 residual map (:mod:`acglab.explain.residual`). :func:`save_explanation` writes them to a folder.
 """
+
 from __future__ import annotations
 
 import io
@@ -31,8 +32,14 @@ THRESHOLD = 0.5
 CROP_COVERAGE = 0.8
 #: files written by :func:`save_explanation`, in writing order (``verdict.json`` last)
 EXPLANATION_FILES = (
-    "face.png", "gradcam.npy", "gradcam.png", "reconstruction.png", "residual.npy", "residual.png",
-    "explanation.png", "verdict.json",
+    "face.png",
+    "gradcam.npy",
+    "gradcam.png",
+    "reconstruction.png",
+    "residual.npy",
+    "residual.png",
+    "explanation.png",
+    "verdict.json",
 )
 
 
@@ -88,8 +95,7 @@ class Explanation:
         }
 
 
-def take_face(image: np.ndarray, face_crop: bool | None = None, what: str = "image", device: str = "cpu",
-              faces=None):
+def take_face(image: np.ndarray, face_crop: bool | None = None, what: str = "image", device: str = "cpu", faces=None):
     """``(face, box, score, cropped)`` of an (H, W, 3) uint8 image.
 
     ``face_crop=False`` uses the image as it is (no detection). ``True`` detects the best face
@@ -131,8 +137,15 @@ def to_uint8_image(x: torch.Tensor, normalization) -> np.ndarray:
     return np.rint(pixels.numpy().transpose(1, 2, 0) * 255.0).astype(np.uint8)
 
 
-def explain_image(image, model: nn.Module, face_crop: bool | None = None, device="cpu",
-                  gradcam_target: str = "verdict", what: str | None = None, faces=None) -> Explanation:
+def explain_image(
+    image,
+    model: nn.Module,
+    face_crop: bool | None = None,
+    device="cpu",
+    gradcam_target: str = "verdict",
+    what: str | None = None,
+    faces=None,
+) -> Explanation:
     """Score one image with ``model`` and explain the score (module docstring).
 
     Parameters
@@ -182,11 +195,19 @@ def explain_image(image, model: nn.Module, face_crop: bool | None = None, device
     explained = verdict if gradcam_target == "verdict" else gradcam_target
     heat = gradcam_map(model, x, target_layer=layer, target=explained)
     return Explanation(
-        face=face, p_fake=p_fake, logit=logit, verdict=verdict,
-        gradcam=heat, reconstruction=reconstruction, residual=residual,
+        face=face,
+        p_fake=p_fake,
+        logit=logit,
+        verdict=verdict,
+        gradcam=heat,
+        reconstruction=reconstruction,
+        residual=residual,
         face_box=tuple(float(v) for v in box) if box is not None else None,
-        face_score=float(score) if score is not None else None, cropped=cropped,
-        gradcam_layer=layer_name, gradcam_target=explained, config=dict(getattr(model, "config", {}) or {}),
+        face_score=float(score) if score is not None else None,
+        cropped=cropped,
+        gradcam_layer=layer_name,
+        gradcam_target=explained,
+        config=dict(getattr(model, "config", {}) or {}),
         features=features,
     )
 
@@ -216,9 +237,14 @@ def explanation_contents(expl: Explanation, info: dict | None = None) -> dict[st
     if expl.residual is not None:
         files["residual.npy"] = _npy_bytes(expl.residual.astype(np.float32))
         files["residual.png"] = png_bytes(heatmap_overlay(expl.face, expl.residual, alpha=0.6, cmap=RESIDUAL_CMAP))
-    files["explanation.png"] = _figure_bytes(explanation_figure(
-        expl.face, expl.gradcam, expl.p_fake, expl.verdict, expl.reconstruction, expl.residual))
-    summary = {**expl.summary(), **(info or {}), "files": [n for n in EXPLANATION_FILES if n in files or n == "verdict.json"]}
+    files["explanation.png"] = _figure_bytes(
+        explanation_figure(expl.face, expl.gradcam, expl.p_fake, expl.verdict, expl.reconstruction, expl.residual)
+    )
+    summary = {
+        **expl.summary(),
+        **(info or {}),
+        "files": [n for n in EXPLANATION_FILES if n in files or n == "verdict.json"],
+    }
     files["verdict.json"] = (json.dumps(summary, indent=2) + "\n").encode()
     return files
 
@@ -243,8 +269,9 @@ def face_analyser(model: nn.Module, device="cpu", gradcam_target: str = "fake"):
     they are, no detection): what the editing notebook shows beside each edit."""
 
     def analyse(face: np.ndarray) -> tuple[float, np.ndarray]:
-        expl = explain_image(np.ascontiguousarray(face), model, face_crop=False, device=device,
-                             gradcam_target=gradcam_target)
+        expl = explain_image(
+            np.ascontiguousarray(face), model, face_crop=False, device=device, gradcam_target=gradcam_target
+        )
         return expl.p_fake, expl.gradcam
 
     return analyse

@@ -8,6 +8,7 @@ A heatmap ``h`` (any resolution) is resized to the image's ``H x W`` (bilinear),
 returned as (H, W, 3) uint8. The combined figure shows the face, the Grad-CAM overlay, the
 autoencoder's reconstruction and the residual map side by side with the verdict as title.
 """
+
 from __future__ import annotations
 
 import cv2
@@ -38,8 +39,9 @@ def colorize(heat: np.ndarray, cmap: str = GRADCAM_CMAP, vmax: float | None = No
     return colormaps[cmap](scaled)[..., :3]
 
 
-def heatmap_overlay(image: np.ndarray, heat: np.ndarray, alpha: float = 0.45, cmap: str = GRADCAM_CMAP,
-                    vmax: float | None = None) -> np.ndarray:
+def heatmap_overlay(
+    image: np.ndarray, heat: np.ndarray, alpha: float = 0.45, cmap: str = GRADCAM_CMAP, vmax: float | None = None
+) -> np.ndarray:
     """``image`` (H, W, 3) uint8 with ``heat`` blended over it (module docstring); (H, W, 3) uint8."""
     image = np.asarray(image)
     if image.ndim != 3 or image.shape[2] != 3:
@@ -51,9 +53,15 @@ def heatmap_overlay(image: np.ndarray, heat: np.ndarray, alpha: float = 0.45, cm
     return np.clip(np.rint(blend * 255.0), 0, 255).astype(np.uint8)
 
 
-def explanation_figure(face: np.ndarray, gradcam: np.ndarray, p_fake: float, verdict: str,
-                       reconstruction: np.ndarray | None = None, residual: np.ndarray | None = None,
-                       title: str | None = None):
+def explanation_figure(
+    face: np.ndarray,
+    gradcam: np.ndarray,
+    p_fake: float,
+    verdict: str,
+    reconstruction: np.ndarray | None = None,
+    residual: np.ndarray | None = None,
+    title: str | None = None,
+):
     """The combined figure: face, Grad-CAM overlay, and (given) reconstruction and residual map.
 
     Parameters
@@ -75,7 +83,9 @@ def explanation_figure(face: np.ndarray, gradcam: np.ndarray, p_fake: float, ver
     panels = [("face", face, None), ("Grad-CAM", heatmap_overlay(face, gradcam), None)]
     if reconstruction is not None:
         height, width = face.shape[:2]
-        panels.append(("reconstruction", cv2.resize(reconstruction, (width, height), interpolation=cv2.INTER_LINEAR), None))
+        panels.append(
+            ("reconstruction", cv2.resize(reconstruction, (width, height), interpolation=cv2.INTER_LINEAR), None)
+        )
     if residual is not None:
         panels.append(("residual |x - x\u0302|", resize_map(residual, *face.shape[:2]), RESIDUAL_CMAP))
     fig = Figure(figsize=(3.0 * len(panels), 3.4), layout="constrained")

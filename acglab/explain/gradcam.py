@@ -19,6 +19,7 @@ the model (``feature_info[-1]``: ``layer4`` of a ResNet, ``blocks.6`` of Efficie
 ``conv4`` for ``legacy_xception`` (its last separable convolution), else the last ``Conv2d``
 outside any decoder.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -122,7 +123,9 @@ def as_batch(x: torch.Tensor) -> torch.Tensor:
     return x
 
 
-def gradcam_map(model: nn.Module, x: torch.Tensor, target_layer: nn.Module | None = None, target: str = "fake") -> np.ndarray:
+def gradcam_map(
+    model: nn.Module, x: torch.Tensor, target_layer: nn.Module | None = None, target: str = "fake"
+) -> np.ndarray:
     """Grad-CAM heatmap of one normalised image, shape (H, W), float64 in [0, 1].
 
     Parameters

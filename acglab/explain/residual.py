@@ -11,6 +11,7 @@ per-pixel term of that L1 loss, in image space and averaged over the colour chan
 with ``m``, ``s`` the per-channel mean and std of the normalisation (pixel values in [0, 1]).
 Large values mark regions the real-face autoencoder cannot explain.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,7 +26,11 @@ def normalization_stats(normalization) -> tuple[np.ndarray, np.ndarray]:
     pair, a dict with ``"mean"`` and ``"std"``, or an object with those attributes."""
     if isinstance(normalization, dict):
         mean, std = normalization["mean"], normalization["std"]
-    elif hasattr(normalization, "mean") and hasattr(normalization, "std") and not isinstance(normalization, (tuple, list)):
+    elif (
+        hasattr(normalization, "mean")
+        and hasattr(normalization, "std")
+        and not isinstance(normalization, (tuple, list))
+    ):
         mean, std = normalization.mean, normalization.std
     else:
         mean, std = normalization
@@ -55,7 +60,9 @@ def reconstruction_residual(x: torch.Tensor, recon: torch.Tensor, mean, std) -> 
     np.ndarray, shape (B, H, W), float64, >= 0
     """
     if x.shape != recon.shape or x.ndim != 4 or x.shape[1] != 3:
-        raise ValueError(f"expected x and recon of equal shape (B, 3, H, W), got {tuple(x.shape)} and {tuple(recon.shape)}")
+        raise ValueError(
+            f"expected x and recon of equal shape (B, 3, H, W), got {tuple(x.shape)} and {tuple(recon.shape)}"
+        )
     x64, r64 = x.detach().to("cpu", torch.float64), recon.detach().to("cpu", torch.float64)
     diff = (denormalize(x64, mean, std) - denormalize(r64, mean, std)).abs()
     return diff.mean(dim=1).numpy()

@@ -6,6 +6,7 @@ face parts they outline (:mod:`~acglab.faces.parts`).
 ``find_face(image)`` returns one and raises :class:`acglab.errors.NoFaceError` when there is none;
 ``crop_face(image, face)`` cuts the face out with the Celeb-DF v2 framing.
 """
+
 from acglab.faces.crop import DEFAULT_MARGIN, crop_box, crop_face, side_margins
 from acglab.faces.detect import (
     DEFAULT_MIN_FACE_SIZE,

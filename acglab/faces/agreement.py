@@ -20,10 +20,11 @@ IoU of our crop box with the published crop box.
 
     \\mathrm{IoU}(A, B) = \\frac{|A \\cap B|}{|A| + |B| - |A \\cap B|}
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Iterable, Sequence
 
 import cv2
 import numpy as np
@@ -78,8 +79,9 @@ def _match_at(frame_gray: np.ndarray, crop_gray: np.ndarray, scale: float) -> Lo
     return LocatedCrop((float(x), float(y), float(x + tw), float(y + th)), float(score), float(scale))
 
 
-def locate_crop(frame: np.ndarray, crop: np.ndarray, accept: float = 0.95,
-                scales: Iterable[float] | None = None) -> LocatedCrop:
+def locate_crop(
+    frame: np.ndarray, crop: np.ndarray, accept: float = 0.95, scales: Iterable[float] | None = None
+) -> LocatedCrop:
     """Find ``crop`` (possibly resized) inside ``frame`` by normalised cross-correlation.
 
     Parameters
@@ -157,9 +159,17 @@ class AgreementReport:
         return [asdict(f) for f in self.frames]
 
 
-def compare_frame(name: str, frame: np.ndarray, crop: np.ndarray, *, margin=DEFAULT_MARGIN,
-                  enlargement: float = PUBLISHED_ENLARGEMENT, min_iou: float = 0.5,
-                  choose: str = "best", **detect_options) -> FrameAgreement:
+def compare_frame(
+    name: str,
+    frame: np.ndarray,
+    crop: np.ndarray,
+    *,
+    margin=DEFAULT_MARGIN,
+    enlargement: float = PUBLISHED_ENLARGEMENT,
+    min_iou: float = 0.5,
+    choose: str = "best",
+    **detect_options,
+) -> FrameAgreement:
     """Compare our face and crop of ``frame`` with the published ``crop`` of it (module docstring)."""
     located = locate_crop(frame, crop)
     published_face = shrink_box(located.box, enlargement)
@@ -168,10 +178,20 @@ def compare_frame(name: str, frame: np.ndarray, crop: np.ndarray, *, margin=DEFA
     except NoFaceError:
         face = None
     if face is None:
-        return FrameAgreement(name, located.box, located.score, located.scale, published_face, None, None, 0.0, 0.0, False)
+        return FrameAgreement(
+            name, located.box, located.score, located.scale, published_face, None, None, 0.0, 0.0, False
+        )
     ours = crop_box(face.box, frame.shape, margin)
     face_iou = box_iou(face.box, published_face)
     return FrameAgreement(
-        name, located.box, located.score, located.scale, published_face, face.box, ours,
-        face_iou, box_iou(ours, located.box), face_iou >= min_iou,
+        name,
+        located.box,
+        located.score,
+        located.scale,
+        published_face,
+        face.box,
+        ours,
+        face_iou,
+        box_iou(ours, located.box),
+        face_iou >= min_iou,
     )

@@ -23,10 +23,11 @@ full frames of ``celebdf-mini`` the published crop spans a median 1.30 x the MTC
 1.34 x its height (see :mod:`acglab.faces.agreement`). Published crops are not resized
 (``size=None``).
 """
+
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import cv2
 import numpy as np

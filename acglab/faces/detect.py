@@ -17,6 +17,7 @@ Conventions
 - :func:`detect_faces` returns every face found, best score first, and an empty list when there
   is none; :func:`find_face` returns one face and raises :class:`NoFaceError` when there is none.
 """
+
 from __future__ import annotations
 
 import functools
@@ -92,8 +93,11 @@ def as_rgb_array(image) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=4)
-def detector(device: str = "cpu", min_face_size: int = DEFAULT_MIN_FACE_SIZE,
-             thresholds: tuple[float, float, float] = DEFAULT_THRESHOLDS):
+def detector(
+    device: str = "cpu",
+    min_face_size: int = DEFAULT_MIN_FACE_SIZE,
+    thresholds: tuple[float, float, float] = DEFAULT_THRESHOLDS,
+):
     """The cached MTCNN detector for these settings (built on first call, in eval mode).
 
     Raises :class:`AcglabError` for a device name torch does not know or cannot use here.
@@ -111,8 +115,14 @@ def detector(device: str = "cpu", min_face_size: int = DEFAULT_MIN_FACE_SIZE,
     return MTCNN(min_face_size=int(min_face_size), thresholds=tuple(thresholds), device=dev)
 
 
-def detect_faces(image, *, device: str = "cpu", min_face_size: int = DEFAULT_MIN_FACE_SIZE,
-                 thresholds: Sequence[float] = DEFAULT_THRESHOLDS, min_score: float = 0.0) -> list[Face]:
+def detect_faces(
+    image,
+    *,
+    device: str = "cpu",
+    min_face_size: int = DEFAULT_MIN_FACE_SIZE,
+    thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
+    min_score: float = 0.0,
+) -> list[Face]:
     """All faces in ``image``, best score first (empty list when none).
 
     Parameters

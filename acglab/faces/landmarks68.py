@@ -16,6 +16,7 @@ Conventions
   left eye, right eye, nose tip, mouth left corner, mouth right corner), so everything built on
   five points (:func:`acglab.synth.masks.face_scale`, alignment) works from 68 as well.
 """
+
 from __future__ import annotations
 
 import functools
@@ -174,11 +175,13 @@ def five_from_68(points68) -> np.ndarray:
     pts = np.asarray(points68, dtype=np.float64)
     if pts.shape != (68, 2):
         raise ValueError(f"expected (68, 2) landmarks, got shape {pts.shape}")
-    five = np.stack([
-        pts[LEFT_EYE.start:LEFT_EYE.stop].mean(axis=0),
-        pts[RIGHT_EYE.start:RIGHT_EYE.stop].mean(axis=0),
-        pts[NOSE_TIP],
-        pts[MOUTH_LEFT],
-        pts[MOUTH_RIGHT],
-    ])
+    five = np.stack(
+        [
+            pts[LEFT_EYE.start : LEFT_EYE.stop].mean(axis=0),
+            pts[RIGHT_EYE.start : RIGHT_EYE.stop].mean(axis=0),
+            pts[NOSE_TIP],
+            pts[MOUTH_LEFT],
+            pts[MOUTH_RIGHT],
+        ]
+    )
     return five.astype(np.float32)

@@ -26,6 +26,7 @@ Non-maximum suppression follows torchvision's ``nms``: boxes in decreasing score
 keep their order), each kept box removes the later ones whose IoU with it exceeds the
 threshold, with areas ``(x1 - x0) (y1 - y0)`` computed in float32 as there.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -175,15 +176,18 @@ def crops(image: torch.Tensor, boxes: torch.Tensor, size: int) -> tuple[torch.Te
     kept = (ey > y - 1) & (ex > x - 1)
     # indexing the image (rather than slicing its batch axis) gives the crops the strides they
     # have in facenet-pytorch, so the same resampling and convolution kernels run on them
-    patches = [resample(image[0, :, y[k] - 1:ey[k], x[k] - 1:ex[k]].unsqueeze(0), (size, size))
-               for k in range(len(y)) if kept[k]]
+    patches = [
+        resample(image[0, :, y[k] - 1 : ey[k], x[k] - 1 : ex[k]].unsqueeze(0), (size, size))
+        for k in range(len(y))
+        if kept[k]
+    ]
     data = torch.cat(patches, dim=0) if patches else image.new_zeros((0, 3, size, size))
     return (data - 127.5) * 0.0078125, torch.as_tensor(kept, device=boxes.device)
 
 
 def in_batches(net: nn.Module, data: torch.Tensor) -> tuple[torch.Tensor, ...]:
     """``net`` over ``data`` in batches of :data:`BATCH`, its outputs concatenated."""
-    out = [net(data[i:i + BATCH]) for i in range(0, len(data), BATCH)]
+    out = [net(data[i : i + BATCH]) for i in range(0, len(data), BATCH)]
     return tuple(torch.cat(v, dim=0) for v in zip(*out))
 
 
@@ -200,8 +204,9 @@ class MTCNN(nn.Module):
     Raises :class:`acglab.errors.AcglabError` when the weights cannot be found or read.
     """
 
-    def __init__(self, min_face_size: float = 20, thresholds=(0.6, 0.7, 0.7), factor: float = PYRAMID_FACTOR,
-                 device="cpu"):
+    def __init__(
+        self, min_face_size: float = 20, thresholds=(0.6, 0.7, 0.7), factor: float = PYRAMID_FACTOR, device="cpu"
+    ):
         super().__init__()
         folder = weights_dir()
         self.pnet = load_weights(PNet(), folder / "pnet.pt")
@@ -243,9 +248,15 @@ class MTCNN(nn.Module):
         boxes = boxes[nms_sorted(boxes[:, :4], boxes[:, 4], 0.7)]
         regw = boxes[:, 2] - boxes[:, 0]
         regh = boxes[:, 3] - boxes[:, 1]
-        boxes = torch.stack([boxes[:, 0] + boxes[:, 5] * regw, boxes[:, 1] + boxes[:, 6] * regh,
-                             boxes[:, 2] + boxes[:, 7] * regw, boxes[:, 3] + boxes[:, 8] * regh,
-                             boxes[:, 4]]).permute(1, 0)
+        boxes = torch.stack(
+            [
+                boxes[:, 0] + boxes[:, 5] * regw,
+                boxes[:, 1] + boxes[:, 6] * regh,
+                boxes[:, 2] + boxes[:, 7] * regw,
+                boxes[:, 3] + boxes[:, 8] * regh,
+                boxes[:, 4],
+            ]
+        ).permute(1, 0)
         return squared(boxes)
 
     def _refined(self, img: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
@@ -279,5 +290,8 @@ class MTCNN(nn.Module):
         boxes = regress(boxes, reg)
         pick = nms_min(boxes[:, :4], boxes[:, 4], 0.7)
         boxes, points = boxes[pick].cpu().numpy(), points[pick].cpu().numpy()
-        return (boxes[:, :4].astype(np.float32), boxes[:, 4].astype(np.float32),
-                points.reshape(-1, 5, 2).astype(np.float32))
+        return (
+            boxes[:, :4].astype(np.float32),
+            boxes[:, 4].astype(np.float32),
+            points.reshape(-1, 5, 2).astype(np.float32),
+        )

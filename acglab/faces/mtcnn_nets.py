@@ -5,6 +5,7 @@ The networks are those of ``facenet_pytorch.models.mtcnn``, with the same layer 
 that its weight files (plain state dicts) load into them; :mod:`acglab.faces.mtcnn` runs the
 cascade.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -29,8 +30,9 @@ def weights_dir() -> Path:
         folder = Path(location) / "data"
         if all((folder / name).is_file() for name in WEIGHT_FILES):
             return folder
-    raise AcglabError("MTCNN's weights were not found: install facenet-pytorch (pip install facenet-pytorch), "
-                      "whose wheel ships them")
+    raise AcglabError(
+        "MTCNN's weights were not found: install facenet-pytorch (pip install facenet-pytorch), whose wheel ships them"
+    )
 
 
 class PNet(nn.Module):

@@ -17,6 +17,7 @@ lid margin, so the region grows to hold the lids and lashes), except:
 Sizes are relative to the inter-ocular distance ``iod`` (distance between the eye centres),
 so a region means the same on a 64-pixel crop and on a full HD frame.
 """
+
 from __future__ import annotations
 
 import cv2
@@ -26,8 +27,7 @@ from acglab.errors import PartError
 from acglab.faces.landmarks68 import BROWS, JAW, LEFT_EYE, MOUTH, NOSE, RIGHT_EYE
 
 #: the parts, in the order menus list them
-PARTS = ("left_eye", "right_eye", "eyes", "left_brow", "right_brow", "brows", "nose", "mouth", "jaw", "skin",
-         "face")
+PARTS = ("left_eye", "right_eye", "eyes", "left_brow", "right_brow", "brows", "nose", "mouth", "jaw", "skin", "face")
 LEFT_BROW, RIGHT_BROW = range(17, 22), range(22, 27)
 #: growth of a part's hull about its centre
 GROWTH = {"eye": 1.8, "nose": 1.25, "mouth": 1.25}
@@ -122,8 +122,11 @@ def part_mask(shape, landmarks, part: str) -> np.ndarray:
     check_part(part)
     if part == "skin":
         face = part_mask(shape, landmarks, "face")
-        holes = part_mask(shape, landmarks, "eyes") | part_mask(shape, landmarks, "brows") | \
-            part_mask(shape, landmarks, "mouth")
+        holes = (
+            part_mask(shape, landmarks, "eyes")
+            | part_mask(shape, landmarks, "brows")
+            | part_mask(shape, landmarks, "mouth")
+        )
         return (face & (1 - holes)).astype(np.uint8)
     convex = part not in ("left_brow", "right_brow", "brows", "jaw")
     return _fill(shape, part_polygons(landmarks, part), convex)
@@ -141,6 +144,15 @@ def part_points(landmarks, part: str) -> np.ndarray:
     """The landmarks that belong to ``part`` (its anchor points for alignment)."""
     pts = as_points68(landmarks)
     check_part(part)
-    index = {"left_eye": LEFT_EYE, "right_eye": RIGHT_EYE, "eyes": range(36, 48), "left_brow": LEFT_BROW,
-             "right_brow": RIGHT_BROW, "brows": BROWS, "nose": NOSE, "mouth": MOUTH, "jaw": JAW}.get(part, range(68))
+    index = {
+        "left_eye": LEFT_EYE,
+        "right_eye": RIGHT_EYE,
+        "eyes": range(36, 48),
+        "left_brow": LEFT_BROW,
+        "right_brow": RIGHT_BROW,
+        "brows": BROWS,
+        "nose": NOSE,
+        "mouth": MOUTH,
+        "jaw": JAW,
+    }.get(part, range(68))
     return pts[list(index)]

@@ -9,11 +9,21 @@
 
 Labels follow :mod:`acglab.data.samples`: 1 = real, 0 = fake.
 """
+
 from acglab.losses.classification import bce_loss, flooded
 from acglab.losses.labels import LossInputError
 from acglab.losses.metric import cosine_distance_matrix, metric_loss, multi_level_metric_loss
 from acglab.losses.reconstruction import contrastive_reconstruction_loss, real_l1_loss
 from acglab.losses.total import acg_loss
 
-__all__ = ["LossInputError", "acg_loss", "bce_loss", "contrastive_reconstruction_loss", "cosine_distance_matrix", "flooded", "metric_loss",
-           "multi_level_metric_loss", "real_l1_loss"]
+__all__ = [
+    "LossInputError",
+    "acg_loss",
+    "bce_loss",
+    "contrastive_reconstruction_loss",
+    "cosine_distance_matrix",
+    "flooded",
+    "metric_loss",
+    "multi_level_metric_loss",
+    "real_l1_loss",
+]

@@ -1,4 +1,5 @@
 """Binary cross-entropy on the logit of FAKE (thesis eq. 1.2, section 2.3) and flooding."""
+
 from __future__ import annotations
 
 import torch

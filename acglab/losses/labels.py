@@ -1,4 +1,5 @@
 """Checks of the labels given to the losses (1 = real, 0 = fake)."""
+
 from __future__ import annotations
 
 import torch

@@ -19,6 +19,7 @@ With :math:`K = 1`, :math:`\mu_1 = 0`, term 2 is the plain VAE's :math:`KL(p(z|x
 and term 3 vanishes: the ELBO of :func:`vae_loss`. A weight :math:`\beta` on the KL terms
 (beta-VAE) trades reconstruction against how tightly the codes gather around the prior's modes.
 """
+
 from __future__ import annotations
 
 import math
@@ -62,13 +63,18 @@ def vae_loss(recon_logits, x, mu, logvar, beta: float = 1.0) -> tuple[torch.Tens
     return total, {"total": float(total.detach()), "rec": float(rec.mean().detach()), "kl": float(kl.mean().detach())}
 
 
-def gmvae_loss(recon_logits, x, mu, logvar, centres, p_y, beta: float = 1.0,
-               gamma: float = 1.0) -> tuple[torch.Tensor, dict[str, float]]:
+def gmvae_loss(
+    recon_logits, x, mu, logvar, centres, p_y, beta: float = 1.0, gamma: float = 1.0
+) -> tuple[torch.Tensor, dict[str, float]]:
     """Thesis eq. 1.1, mean over the batch: reconstruction + ``beta`` x clustering + ``gamma`` x
     :math:`KL(p(y|z) \\| q(y))` (``beta = gamma = 1`` is eq. 1.1 itself)."""
     rec = bernoulli_nll(recon_logits, x)
     clus = cluster_kl(mu, logvar, centres, p_y)
     cat = categorical_kl_uniform(p_y)
     total = (rec + beta * clus + gamma * cat).mean()
-    return total, {"total": float(total.detach()), "rec": float(rec.mean().detach()),
-                   "kl": float(clus.mean().detach()), "cat": float(cat.mean().detach())}
+    return total, {
+        "total": float(total.detach()),
+        "rec": float(rec.mean().detach()),
+        "kl": float(clus.mean().detach()),
+        "cat": float(cat.mean().detach()),
+    }

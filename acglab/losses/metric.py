@@ -1,4 +1,5 @@
 """The metric loss on pooled features (thesis eqs. 2.3, 2.4, appendix A.3)."""
+
 from __future__ import annotations
 
 import torch

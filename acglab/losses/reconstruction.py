@@ -1,4 +1,5 @@
 """Reconstruction loss over real samples (thesis eqs. 2.2, 2.5)."""
+
 from __future__ import annotations
 
 import torch

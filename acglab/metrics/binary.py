@@ -16,6 +16,7 @@ at threshold t
 AUC and EER need both classes: with one class only they are undefined and returned as NaN
 (:func:`roc_curve` raises instead). NaN or infinite scores raise :class:`ScoreError`.
 """
+
 from __future__ import annotations
 
 import math
@@ -23,8 +24,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from acglab.labels import FAKE, REAL
 from acglab.errors import ScoreError
+from acglab.labels import FAKE, REAL
 
 
 class RocCurve(NamedTuple):
@@ -51,17 +52,20 @@ def check_scores(labels, scores, pos_label: int = FAKE) -> tuple[np.ndarray, np.
     labels = np.asarray(labels)
     scores = np.asarray(scores, dtype=np.float64)
     if labels.ndim != 1 or scores.ndim != 1 or len(labels) != len(scores):
-        raise ScoreError(f"labels and scores must be 1-D of equal length, got shapes "
-                         f"{labels.shape} and {scores.shape}")
+        raise ScoreError(f"labels and scores must be 1-D of equal length, got shapes {labels.shape} and {scores.shape}")
     if len(labels) == 0:
         raise ScoreError("no samples to evaluate")
     if not np.isin(labels, (FAKE, REAL)).all():
-        raise ScoreError(f"labels must be {REAL} (real) or {FAKE} (fake), found "
-                         f"{sorted(set(np.unique(labels).tolist()) - {FAKE, REAL})[:5]}")
+        raise ScoreError(
+            f"labels must be {REAL} (real) or {FAKE} (fake), found "
+            f"{sorted(set(np.unique(labels).tolist()) - {FAKE, REAL})[:5]}"
+        )
     bad = ~np.isfinite(scores)
     if bad.any():
-        raise ScoreError(f"{int(bad.sum())} of {len(scores)} scores are NaN or infinite "
-                         f"(first at index {int(np.flatnonzero(bad)[0])}); check the model's outputs")
+        raise ScoreError(
+            f"{int(bad.sum())} of {len(scores)} scores are NaN or infinite "
+            f"(first at index {int(np.flatnonzero(bad)[0])}); check the model's outputs"
+        )
     return labels == pos_label, scores
 
 
@@ -87,17 +91,14 @@ def roc_curve(labels, scores, pos_label: int = FAKE) -> RocCurve:
     n_pos = int(positive.sum())
     n_neg = len(positive) - n_pos
     if n_pos == 0 or n_neg == 0:
-        raise ScoreError(f"the ROC curve needs both classes, got {n_pos} positive and {n_neg} "
-                         "negative samples")
+        raise ScoreError(f"the ROC curve needs both classes, got {n_pos} positive and {n_neg} negative samples")
     order = np.argsort(-scores, kind="stable")
     s = scores[order]
     last_of_tie = np.r_[np.flatnonzero(np.diff(s)), len(s) - 1]
     true_pos = np.cumsum(positive[order])[last_of_tie]
     false_pos = last_of_tie + 1 - true_pos
     return RocCurve(
-        fpr=np.r_[0.0, false_pos / n_neg],
-        tpr=np.r_[0.0, true_pos / n_pos],
-        thresholds=np.r_[np.inf, s[last_of_tie]],
+        fpr=np.r_[0.0, false_pos / n_neg], tpr=np.r_[0.0, true_pos / n_pos], thresholds=np.r_[np.inf, s[last_of_tie]]
     )
 
 

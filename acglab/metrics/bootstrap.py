@@ -16,14 +16,15 @@ bootstrap replicate draws ``n`` of them with replacement and recomputes the stat
 
 Replicates with one class only (possible with few samples) are drawn again.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
 
 import numpy as np
 
-from acglab.labels import FAKE
 from acglab.errors import AcglabError
+from acglab.labels import FAKE
 
 
 class Interval(NamedTuple):
@@ -94,8 +95,9 @@ def _mean_aucs(positive: np.ndarray, runs: np.ndarray, idx: np.ndarray) -> tuple
     return float(estimate), replicates
 
 
-def auc_interval(labels, scores, n_boot: int = 2000, level: float = 0.95, seed: int = 0,
-                 pos_label: int = FAKE) -> Interval:
+def auc_interval(
+    labels, scores, n_boot: int = 2000, level: float = 0.95, seed: int = 0, pos_label: int = FAKE
+) -> Interval:
     """Mean AUC of the runs in ``scores`` ((n,) or (runs, n), all on the samples ``labels``)
     with its percentile bootstrap interval over the samples (module notes)."""
     positive = _check(labels, pos_label)
@@ -104,8 +106,9 @@ def auc_interval(labels, scores, n_boot: int = 2000, level: float = 0.95, seed: 
     return _interval(estimate, reps, level, n_boot)
 
 
-def paired_auc_interval(labels, scores_a, scores_b, n_boot: int = 2000, level: float = 0.95, seed: int = 0,
-                        pos_label: int = FAKE) -> Interval:
+def paired_auc_interval(
+    labels, scores_a, scores_b, n_boot: int = 2000, level: float = 0.95, seed: int = 0, pos_label: int = FAKE
+) -> Interval:
     """Mean AUC of the runs ``scores_a`` minus that of ``scores_b`` (each (n,) or (runs, n) on the
     same samples), with its paired percentile bootstrap interval (module notes)."""
     positive = _check(labels, pos_label)

@@ -16,6 +16,7 @@ The expected calibration error (ECE) measures the gap between confidence and acc
 ``B`` equal-width bins of the predicted probability of the predicted class:
 ``ECE = Σ_b (n_b / n) |acc_b - conf_b|``.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -70,8 +71,12 @@ def fit_temperature(logits, is_fake) -> float:
     if y.min() == y.max():
         raise ValueError("temperature scaling needs real and fake faces in the calibration set")
     bound = np.log(T_RANGE)
-    result = minimize_scalar(lambda t: negative_log_likelihood(z, y, np.exp(t)), bounds=(-bound, bound),
-                             method="bounded", options={"xatol": 1e-6})
+    result = minimize_scalar(
+        lambda t: negative_log_likelihood(z, y, np.exp(t)),
+        bounds=(-bound, bound),
+        method="bounded",
+        options={"xatol": 1e-6},
+    )
     return float(np.exp(result.x))
 
 
@@ -122,7 +127,12 @@ def calibrate(p_fake, labels, source: str = "validation") -> Calibration:
     z = logits_from_probabilities(p_fake)
     t = fit_temperature(z, y)
     after = scaled_probability(z, t)
-    return Calibration(temperature=t, n=len(z), nll_before=negative_log_likelihood(z, y),
-                       nll_after=negative_log_likelihood(z, y, t),
-                       ece_before=expected_calibration_error(scaled_probability(z, 1.0), y),
-                       ece_after=expected_calibration_error(after, y), source=source)
+    return Calibration(
+        temperature=t,
+        n=len(z),
+        nll_before=negative_log_likelihood(z, y),
+        nll_after=negative_log_likelihood(z, y, t),
+        ece_before=expected_calibration_error(scaled_probability(z, 1.0), y),
+        ece_after=expected_calibration_error(after, y),
+        source=source,
+    )

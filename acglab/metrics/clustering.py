@@ -1,5 +1,6 @@
 """Scores of a clustering against known labels: accuracy under the best matching of clusters to
 labels (Hungarian algorithm) and normalised mutual information."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Interactive ROC figure (plotly, imported only when a figure is drawn)."""
+
 from __future__ import annotations
 
 from acglab.labels import FAKE
@@ -30,13 +31,13 @@ def roc_figure(labels, scores, videos=None, pos_label: int = FAKE, name: str = "
     if fig is None:
         positive, negative = CLASS_NAMES[pos_label], CLASS_NAMES[1 - pos_label]
         fig = go.Figure()
-        fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance",
-                                 line=dict(dash="dot", color="grey")))
+        fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance", line=dict(dash="dot", color="grey")))
         fig.update_layout(
             xaxis=dict(title=f"false positive rate ({negative} called {positive})", range=[0, 1]),
-            yaxis=dict(title=f"true positive rate ({positive} found)", range=[0, 1],
-                       scaleanchor="x", scaleratio=1),
-            width=520, height=520, legend=dict(x=0.98, y=0.02, xanchor="right", yanchor="bottom"),
+            yaxis=dict(title=f"true positive rate ({positive} found)", range=[0, 1], scaleanchor="x", scaleratio=1),
+            width=520,
+            height=520,
+            legend=dict(x=0.98, y=0.02, xanchor="right", yanchor="bottom"),
             title=f"ROC, positive class: {positive}",
         )
     for level, level_labels, level_scores in levels:
@@ -44,15 +45,27 @@ def roc_figure(labels, scores, videos=None, pos_label: int = FAKE, name: str = "
         auc = roc_auc(level_labels, level_scores, pos_label)
         eer, threshold = equal_error_rate(level_labels, level_scores, pos_label)
         label = f"{name} {level}".strip()
-        fig.add_trace(go.Scatter(
-            x=curve.fpr, y=curve.tpr, mode="lines", legendgroup=label,
-            name=f"{label}: AUC {auc:.3f}, EER {100 * eer:.1f}%",
-            customdata=curve.thresholds,
-            hovertemplate="FPR %{x:.3f}<br>TPR %{y:.3f}<br>threshold %{customdata:.4f}<extra></extra>",
-        ))
-        fig.add_trace(go.Scatter(
-            x=[eer], y=[1 - eer], mode="markers", name=f"{label} EER (threshold {threshold:.3f})",
-            marker=dict(size=9, symbol="x"), legendgroup=label, showlegend=False,
-            hovertemplate=f"EER {100 * eer:.2f}% at threshold {threshold:.4f}<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=curve.fpr,
+                y=curve.tpr,
+                mode="lines",
+                legendgroup=label,
+                name=f"{label}: AUC {auc:.3f}, EER {100 * eer:.1f}%",
+                customdata=curve.thresholds,
+                hovertemplate="FPR %{x:.3f}<br>TPR %{y:.3f}<br>threshold %{customdata:.4f}<extra></extra>",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=[eer],
+                y=[1 - eer],
+                mode="markers",
+                name=f"{label} EER (threshold {threshold:.3f})",
+                marker=dict(size=9, symbol="x"),
+                legendgroup=label,
+                showlegend=False,
+                hovertemplate=f"EER {100 * eer:.2f}% at threshold {threshold:.4f}<extra></extra>",
+            )
+        )
     return fig

@@ -6,6 +6,7 @@ small everywhere and its variance over the image is low. Computed on the luma
 :math:`Y = 0.299 R + 0.587 G + 0.114 B` of images in [0, 1], over the interior pixels only (no
 padding at the border).
 """
+
 from __future__ import annotations
 
 import numpy as np

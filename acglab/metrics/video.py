@@ -4,6 +4,7 @@ A video's score is the mean of its frames' scores, s_v = (1/|F_v|) sum_{f in F_v
 label is the (common) label of its frames. Frame-level metrics treat every row as a sample;
 video-level metrics apply the same functions to the per-video means.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -38,8 +39,10 @@ def video_scores(labels, scores, videos) -> tuple[np.ndarray, np.ndarray, list[s
     ids, first, inverse = np.unique(videos, return_index=True, return_inverse=True)
     mixed = labels != labels[first][inverse]
     if mixed.any():
-        raise ScoreError(f"video {str(videos[np.flatnonzero(mixed)[0]])!r} has frames with both labels; "
-                         "a video is either real or fake")
+        raise ScoreError(
+            f"video {str(videos[np.flatnonzero(mixed)[0]])!r} has frames with both labels; "
+            "a video is either real or fake"
+        )
     sums = np.bincount(inverse, weights=scores, minlength=len(ids))
     counts = np.bincount(inverse, minlength=len(ids))
     order = np.argsort(first, kind="stable")

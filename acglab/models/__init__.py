@@ -10,6 +10,7 @@ The ACG detector (thesis chapter 2): :func:`build_model` (:mod:`acglab.models.re
     from acglab.models import build_model
     model = build_model("acg", backbone="resnet18", img_size=112)
 """
+
 from __future__ import annotations
 
 from acglab.lazy import lazy_getattr

@@ -35,14 +35,15 @@ code drops them too).
 **Cost.** The decoder is not free on small backbones, and Xception at 299 px needs a GPU in
 practice; ``benchmarks/RESULTS.md`` (training speed) has the step times.
 """
+
 from __future__ import annotations
 
 import torch
 from torch import nn
 
+from acglab.errors import ModelConfigError
 from acglab.models.backbone import create_encoder, encoder_normalization
 from acglab.models.decoder import DEFAULT_DECODER_CHANNELS, ReconstructionDecoder
-from acglab.errors import ModelConfigError
 from acglab.models.heads import FakeLogitHead, global_average_pool
 from acglab.models.ot_module import OTFeatureModule
 from acglab.models.ot_options import OTOptions
@@ -95,24 +96,35 @@ class ACGDetector(nn.Module):
     (its ``same_class`` option and ``cross_class`` diagnostic need them); nothing else uses them.
     """
 
-    def __init__(self, backbone: str, pretrained=False, noise_std: float = DEFAULT_NOISE_STD,
-                 noise_prob: float = DEFAULT_NOISE_PROB, drop_rate: float = DEFAULT_DROP_RATE,
-                 decoder_channels=DEFAULT_DECODER_CHANNELS, use_ot: bool = True, ot: dict | None = None,
-                 max_stride: int | None = None, normalization: Normalization | None = None):
+    def __init__(
+        self,
+        backbone: str,
+        pretrained=False,
+        noise_std: float = DEFAULT_NOISE_STD,
+        noise_prob: float = DEFAULT_NOISE_PROB,
+        drop_rate: float = DEFAULT_DROP_RATE,
+        decoder_channels=DEFAULT_DECODER_CHANNELS,
+        use_ot: bool = True,
+        ot: dict | None = None,
+        max_stride: int | None = None,
+        normalization: Normalization | None = None,
+    ):
         super().__init__()
         self.encoder = create_encoder(backbone, pretrained, max_stride)
         self.normalization = normalization or encoder_normalization(self.encoder)
         channels, reductions = self.encoder.feature_info.channels(), self.encoder.feature_info.reduction()
         self.mid_level = decoder_level(reductions)
         self.noise_std, self.noise_prob = float(noise_std), float(noise_prob)
-        self.decoder = ReconstructionDecoder(channels[self.mid_level], self.normalization, tuple(decoder_channels),
-                                             drop_rate)
+        self.decoder = ReconstructionDecoder(
+            channels[self.mid_level], self.normalization, tuple(decoder_channels), drop_rate
+        )
         self.feature_dim = channels[-1]
         self.ot = None
         if use_ot:
             options = ot if isinstance(ot, OTOptions) else OTOptions.from_dict(ot)
-            self.ot = OTFeatureModule(channels[self.mid_level] if options.space == "metric" else self.feature_dim,
-                                      options)
+            self.ot = OTFeatureModule(
+                channels[self.mid_level] if options.space == "metric" else self.feature_dim, options
+            )
         self.head = FakeLogitHead(self.feature_dim, drop_rate)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> ACGOutput:
@@ -142,8 +154,14 @@ class BackboneDetector(nn.Module):
     ``forward(x)`` returns :class:`ACGOutput` with ``recon=None`` and empty ``pooled``/``ot``.
     """
 
-    def __init__(self, backbone: str, pretrained=False, drop_rate: float = DEFAULT_DROP_RATE,
-                 max_stride: int | None = None, normalization: Normalization | None = None):
+    def __init__(
+        self,
+        backbone: str,
+        pretrained=False,
+        drop_rate: float = DEFAULT_DROP_RATE,
+        max_stride: int | None = None,
+        normalization: Normalization | None = None,
+    ):
         super().__init__()
         self.encoder = create_encoder(backbone, pretrained, max_stride)
         self.normalization = normalization or encoder_normalization(self.encoder)

@@ -17,6 +17,7 @@ Pretrained weights come from one of four places:
   or ``{"model": ...}``), read with ``torch.load(weights_only=True)``. It must match the network
   exactly; only the classifier may be missing.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,11 +26,17 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from acglab.errors import CheckpointError
-from acglab.errors import ModelConfigError
+from acglab.errors import CheckpointError, ModelConfigError
 from acglab.models.outputs import Normalization
-from acglab.models.pretrained import (HUB, is_named_source, looks_like_name, pretrained_choices, resolve_source,
-                                      source_state_dict, unknown_name_error)
+from acglab.models.pretrained import (
+    HUB,
+    is_named_source,
+    looks_like_name,
+    pretrained_choices,
+    resolve_source,
+    source_state_dict,
+    unknown_name_error,
+)
 
 DEFAULT_BACKBONE = "legacy_xception"
 
@@ -38,8 +45,10 @@ def _create(name: str, **kwargs) -> nn.Module:
     import timm
 
     if not isinstance(name, str) or not timm.is_model(name):
-        raise ModelConfigError(f"unknown timm backbone {name!r}: pick a name from timm.list_models(), "
-                               f"e.g. {DEFAULT_BACKBONE!r} or 'resnet18'")
+        raise ModelConfigError(
+            f"unknown timm backbone {name!r}: pick a name from timm.list_models(), "
+            f"e.g. {DEFAULT_BACKBONE!r} or 'resnet18'"
+        )
     try:
         return timm.create_model(name, **kwargs)
     except (RuntimeError, ValueError, TypeError, AssertionError, NotImplementedError) as err:
@@ -73,8 +82,9 @@ def read_backbone_weights(name: str, path) -> dict:
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # corrupt zip, truncated pickle, forbidden globals, ...
-        raise CheckpointError(f"cannot read weights file {path}: {type(err).__name__} "
-                              f"(corrupt, truncated or not a torch file)") from None
+        raise CheckpointError(
+            f"cannot read weights file {path}: {type(err).__name__} (corrupt, truncated or not a torch file)"
+        ) from None
     try:
         state = _unwrap_state_dict(obj)
     except CheckpointError as err:
@@ -116,8 +126,9 @@ def create_encoder(name: str = DEFAULT_BACKBONE, pretrained=False, max_stride: i
     encoder = _create_weighted(name, pretrained, **kwargs)
     strides = encoder.feature_info.reduction()
     if max_stride is not None and (len(strides) != len(kwargs["out_indices"]) or max(strides) > max_stride):
-        raise ModelConfigError(f"timm cannot cut {name!r} after its stride-{max_stride} stage "
-                               f"(got strides {strides}); use max_stride=None")
+        raise ModelConfigError(
+            f"timm cannot cut {name!r} after its stride-{max_stride} stage (got strides {strides}); use max_stride=None"
+        )
     return encoder
 
 
@@ -134,14 +145,18 @@ def _create_weighted(name: str, pretrained, **kwargs) -> nn.Module:
             return _create(name, pretrained=True, **kwargs)
         except OSError as err:  # no network, hub refused, interrupted download
             reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-            raise ModelConfigError(f"cannot fetch timm's pretrained weights of {name!r} ({reason}): go online once "
-                                   f"(they are cached), or use --pretrained PATH (a local weights file) or "
-                                   f"--pretrained none") from None
+            raise ModelConfigError(
+                f"cannot fetch timm's pretrained weights of {name!r} ({reason}): go online once "
+                f"(they are cached), or use --pretrained PATH (a local weights file) or "
+                f"--pretrained none"
+            ) from None
     if pretrained in (False, None):
         return _create(name, pretrained=False, **kwargs)
     if not isinstance(pretrained, (str, os.PathLike)):
-        raise ModelConfigError(f"pretrained must be False, True, one of {', '.join(pretrained_choices())} "
-                               f"or a path to a weights file, got {pretrained!r}")
+        raise ModelConfigError(
+            f"pretrained must be False, True, one of {', '.join(pretrained_choices())} "
+            f"or a path to a weights file, got {pretrained!r}"
+        )
     overlay = {}
     if is_named_source(pretrained):
         source = resolve_source(pretrained, name)
@@ -165,8 +180,10 @@ def truncated_stages(name: str, max_stride) -> tuple[int, ...]:
     strides = _create(name, pretrained=False, features_only=True).feature_info.reduction()
     keep = tuple(i for i, r in enumerate(strides) if r <= max_stride) if type(max_stride) is int else ()
     if not keep:
-        raise ModelConfigError(f"option max_stride must be an integer >= {min(strides)} for {name!r} "
-                               f"(its stage strides are {strides}), got {max_stride!r}")
+        raise ModelConfigError(
+            f"option max_stride must be an integer >= {min(strides)} for {name!r} "
+            f"(its stage strides are {strides}), got {max_stride!r}"
+        )
     return keep
 
 

@@ -15,6 +15,7 @@ so a crash never leaves half a checkpoint under the final name. Reading errors (
 truncated or corrupt file, a file that is not an acglab checkpoint, another architecture) raise
 :class:`~acglab.errors.CheckpointError` with a one-line message.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from acglab.errors import CheckpointError
-from acglab.errors import ModelConfigError
+from acglab.errors import CheckpointError, ModelConfigError
 from acglab.fileio import atomic_write
 
 FORMAT = "acglab-checkpoint-1"
@@ -46,8 +46,10 @@ def _check_plain(value, where: str) -> None:
         for i, v in enumerate(value):
             _check_plain(v, f"{where}[{i}]")
         return
-    raise CheckpointError(f"cannot save {where}: a {type(value).__module__}.{type(value).__name__} is not a plain "
-                          f"value (convert it to a tensor, number, string, list or dict)")
+    raise CheckpointError(
+        f"cannot save {where}: a {type(value).__module__}.{type(value).__name__} is not a plain "
+        f"value (convert it to a tensor, number, string, list or dict)"
+    )
 
 
 def _state_dict_or_none(obj, name: str):
@@ -58,8 +60,9 @@ def _state_dict_or_none(obj, name: str):
     return obj.state_dict()
 
 
-def save_checkpoint(path, model: nn.Module, optimizer=None, scheduler=None, scaler=None, ema: nn.Module | None = None,
-                    **state) -> Path:
+def save_checkpoint(
+    path, model: nn.Module, optimizer=None, scheduler=None, scaler=None, ema: nn.Module | None = None, **state
+) -> Path:
     """Write a checkpoint of ``model`` (and the training objects given) to ``path`` atomically.
 
     ``ema``: a moving average of ``model``'s weights (same architecture), kept as ``"ema"``;
@@ -104,8 +107,9 @@ def load_checkpoint(path, map_location="cpu") -> dict:
     try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:  # zip/pickle errors, EOF, forbidden globals: all mean "not readable"
-        raise CheckpointError(f"cannot read checkpoint {path}: {type(err).__name__} "
-                              f"(truncated, corrupt or not a torch file)") from None
+        raise CheckpointError(
+            f"cannot read checkpoint {path}: {type(err).__name__} (truncated, corrupt or not a torch file)"
+        ) from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         found = ckpt.get("format") if isinstance(ckpt, dict) else type(ckpt).__name__
         raise CheckpointError(f"{path} is not an acglab checkpoint (format {found!r}, expected {FORMAT!r})")
@@ -131,8 +135,11 @@ def optional_state_keys(model: nn.Module) -> set[str]:
     """``state_dict`` keys a checkpoint may lack: the buffers a submodule lists in its
     ``OPTIONAL_BUFFERS`` (added after checkpoints were written; the module fills them in when
     loading, e.g. the OT module's bank labels as -1)."""
-    return {f"{name}.{b}" if name else b for name, module in model.named_modules()
-            for b in getattr(module, "OPTIONAL_BUFFERS", ())}
+    return {
+        f"{name}.{b}" if name else b
+        for name, module in model.named_modules()
+        for b in getattr(module, "OPTIONAL_BUFFERS", ())
+    }
 
 
 def load_weights(model: nn.Module, path_or_dict, map_location="cpu", average: bool = False) -> dict:
@@ -158,8 +165,11 @@ def load_weights(model: nn.Module, path_or_dict, map_location="cpu", average: bo
     unexpected = [k for k in state if k not in mine]
     shaped = [k for k in state if k in mine and tuple(state[k].shape) != tuple(mine[k].shape)]
     if missing or unexpected or shaped:
-        parts = [f"{len(keys)} {what} (e.g. {keys[0]!r})" for what, keys in
-                 (("missing", missing), ("unexpected", unexpected), ("of another shape", shaped)) if keys]
+        parts = [
+            f"{len(keys)} {what} (e.g. {keys[0]!r})"
+            for what, keys in (("missing", missing), ("unexpected", unexpected), ("of another shape", shaped))
+            if keys
+        ]
         raise CheckpointError(f"{name} ({_describe(config)}) does not fit the model: {', '.join(parts)}")
     model.load_state_dict(state)
     return ckpt

@@ -18,6 +18,7 @@ residual-block outputs are the decoder levels pooled for the metric loss (eq. 2.
 reconstruction lives in the input's space for any backbone normalisation (for Xception's
 m = s = 0.5 this is exactly RECCE's ``tanh``).
 """
+
 from __future__ import annotations
 
 import torch
@@ -58,8 +59,12 @@ class UpsampleBlock(nn.Sequential):
     """Nearest-neighbour upsampling x2 -> SepConv -> BN -> ReLU."""
 
     def __init__(self, in_channels: int, out_channels: int):
-        super().__init__(nn.Upsample(scale_factor=2, mode="nearest"), SeparableConv2d(in_channels, out_channels),
-                         nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True))
+        super().__init__(
+            nn.Upsample(scale_factor=2, mode="nearest"),
+            SeparableConv2d(in_channels, out_channels),
+            nn.BatchNorm2d(out_channels),
+            nn.ReLU(inplace=True),
+        )
 
 
 class ReconstructionDecoder(nn.Module):
@@ -76,8 +81,13 @@ class ReconstructionDecoder(nn.Module):
     block outputs [(B, c_1, 2h, 2w), (B, c_2, 4h, 4w)].
     """
 
-    def __init__(self, in_channels: int, normalization: Normalization,
-                 channels: tuple[int, int, int] = DEFAULT_DECODER_CHANNELS, drop_rate: float = 0.2):
+    def __init__(
+        self,
+        in_channels: int,
+        normalization: Normalization,
+        channels: tuple[int, int, int] = DEFAULT_DECODER_CHANNELS,
+        drop_rate: float = 0.2,
+    ):
         super().__init__()
         c1, c2, c3 = (int(c) for c in channels)
         self.dropout = nn.Dropout(drop_rate)

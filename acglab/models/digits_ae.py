@@ -19,6 +19,7 @@ so the codes :math:`y_k` have root-mean-square norm :math:`\rho` (``code_radius`
 and :meth:`decode` work on these normalised codes; :math:`c` and :math:`s` are buffers of the
 model.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -60,10 +61,21 @@ class DigitsAutoencoder(nn.Module):
         _check_latent_dim(latent_dim)
         wide, narrow = hidden
         self.latent_dim = int(latent_dim)
-        self.encoder = nn.Sequential(nn.Linear(DIGIT_PIXELS, wide), nn.ReLU(), nn.Linear(wide, narrow), nn.ReLU(),
-                                     nn.Linear(narrow, self.latent_dim))
-        self.decoder = nn.Sequential(nn.Linear(self.latent_dim, narrow), nn.ReLU(), nn.Linear(narrow, wide),
-                                     nn.ReLU(), nn.Linear(wide, DIGIT_PIXELS), nn.Sigmoid())
+        self.encoder = nn.Sequential(
+            nn.Linear(DIGIT_PIXELS, wide),
+            nn.ReLU(),
+            nn.Linear(wide, narrow),
+            nn.ReLU(),
+            nn.Linear(narrow, self.latent_dim),
+        )
+        self.decoder = nn.Sequential(
+            nn.Linear(self.latent_dim, narrow),
+            nn.ReLU(),
+            nn.Linear(narrow, wide),
+            nn.ReLU(),
+            nn.Linear(wide, DIGIT_PIXELS),
+            nn.Sigmoid(),
+        )
         self.register_buffer("code_center", torch.zeros(self.latent_dim))
         self.register_buffer("code_scale", torch.ones(()))
 
@@ -94,9 +106,15 @@ def _check_latent_dim(latent_dim) -> None:
         raise DigitsAutoencoderError(f"latent_dim must be an integer between 1 and {DIGIT_PIXELS}, got {latent_dim!r}")
 
 
-def train_digits_autoencoder(latent_dim: int = 4, epochs: int = 40, seed: int = 0, batch_size: int = 64,
-                             lr: float = 3e-3, code_radius: float = 1.0, progress: bool = False
-                             ) -> tuple[DigitsAutoencoder, np.ndarray, np.ndarray]:
+def train_digits_autoencoder(
+    latent_dim: int = 4,
+    epochs: int = 40,
+    seed: int = 0,
+    batch_size: int = 64,
+    lr: float = 3e-3,
+    code_radius: float = 1.0,
+    progress: bool = False,
+) -> tuple[DigitsAutoencoder, np.ndarray, np.ndarray]:
     """Train :class:`DigitsAutoencoder` on all 1797 digits with Adam on the mean squared error.
 
     Deterministic for a given ``seed`` on one machine (weights and batch order come from it;
@@ -131,7 +149,7 @@ def train_digits_autoencoder(latent_dim: int = 4, epochs: int = 40, seed: int = 
         perm = torch.randperm(x.shape[0], generator=order)
         total = 0.0
         for start in range(0, x.shape[0], int(batch_size)):
-            batch = x[perm[start:start + int(batch_size)]]
+            batch = x[perm[start : start + int(batch_size)]]
             loss = nn.functional.mse_loss(model(batch), batch)
             optimiser.zero_grad()
             loss.backward()

@@ -1,4 +1,5 @@
 """The classifier head and global pooling (thesis section 2.3)."""
+
 from __future__ import annotations
 
 import torch

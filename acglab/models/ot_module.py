@@ -43,30 +43,15 @@ How this module does it during training (nothing happens in eval mode):
    the angle test; they are recorded (``cross_class``: the partner's label is known and differs
    from the sample's) and, with ``same_class=True``, they also gate the replacement (below).
 
-**The same-class variant** (``OTOptions.same_class``). The thesis motivates the interpolation as
-mixing features *inside a mode* of the data. The dihedral-angle test is a geometric stand-in
-for that: it refuses pairs whose facet lies on the singular set, which separates modes only
-where they are far apart in feature space. Real and fake faces need not be: a fake keeps the
-identity, pose and lighting of its source video, so their bottleneck features can share cells
-and neighbours, and nothing in the label-free test keeps them apart. With w = 0.75 a replaced
-feature is mostly its partner's, so a real face whose partner is a fake one hands the
-classifier a fake-like feature labelled real (and vice versa): label noise, growing with the
-share of replaced samples. With ``same_class=True`` a sample is replaced only when its
-partner's label equals its own (an unknown label, on either side, never matches), which makes
-"inside a mode" hold at least for the class. With ``same_class=False`` (the default, the
-thesis' module) nothing changes in what is replaced, and the ``cross_class`` diagnostic
-measures how much label noise the module injects.
+**The same-class variant** (``OTOptions.same_class``) and **the default d = 32**: why, in
+:mod:`acglab.models.ot_options`. The module's timings are in ``benchmarks/RESULTS.md`` (training speed).
 
 The bank, its labels, the last fit (features, labels, codes, heights, normalisation, neighbour
 table) and the counters are buffers, so ``state_dict`` holds everything and a resumed run
 continues exactly (fits are deterministic unless ``time_limit`` is set). A ``state_dict``
 written before the labels existed loads too: its entries get the label -1 (unknown).
-
-**The default d = 32.** A random projection to d dimensions changes squared pairwise distances
-by about sqrt(2 / d) (one standard deviation, Johnson-Lindenstrauss), a quarter at d = 32, and
-OT in 32 dimensions still has well-sampled cells. The module's timings are in
-``benchmarks/RESULTS.md`` (section "Training speed").
 """
+
 from __future__ import annotations
 
 import math
@@ -76,21 +61,21 @@ import torch
 from torch import nn
 
 from acglab.models.ot_options import OTOptions
-from acglab.models.ot_pairs import OTStepRecord, interpolate_features, neighbour_table, pair_cells, pair_counts
+from acglab.models.ot_pairs import (
+    OTStepRecord,
+    generation_settings,
+    interpolate_features,
+    neighbour_table,
+    pair_cells,
+    pair_counts,
+)
 from acglab.ot.power import topk_cells
 from acglab.ot.solver import SemiDiscreteOT
 from acglab.ot.sources import SobolSource
-
+from acglab.ot.targets import random_orthonormal
 
 #: Sobol points used to place the tangent planes of new bank entries at a refit
 WARM_SAMPLES = 2**14
-
-
-def random_orthonormal(rows: int, cols: int, seed: int) -> torch.Tensor:
-    """A (rows, cols) matrix with orthonormal columns (QR of a seeded Gaussian matrix)."""
-    g = torch.Generator().manual_seed(int(seed))
-    q, r = torch.linalg.qr(torch.randn(rows, cols, generator=g, dtype=torch.float64))
-    return (q * torch.sign(torch.diagonal(r))).to(torch.float32)
 
 
 class OTFeatureModule(nn.Module):
@@ -140,15 +125,17 @@ class OTFeatureModule(nn.Module):
         self.register_buffer("cell_neighbours", torch.full((n, o.neighbours), -1, dtype=torch.long))
         self.last: OTStepRecord | None = None
 
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
-                              error_msgs):
+    def _load_from_state_dict(
+        self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+    ):
         # state_dicts from before the labels existed: every entry's label is unknown (-1)
         # (load_state_dict works on a copy of the caller's dict, which stays as it was)
         for name in self.OPTIONAL_BUFFERS:
             if prefix + name not in state_dict:
                 state_dict[prefix + name] = torch.full_like(getattr(self, name), -1)
-        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
-                                      error_msgs)
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+        )
 
     # ------------------------------------------------------------------ coordinates
     def _project(self, y: torch.Tensor) -> torch.Tensor:
@@ -181,13 +168,13 @@ class OTFeatureModule(nn.Module):
         keep = min(b, n)
         labels = self._labels(labels, b)
         slots = (self.bank_next + torch.arange(keep, device=self.bank.device)) % n
-        self.bank[slots] = features[b - keep:].detach().float()
-        self.bank_labels[slots] = labels[b - keep:]
+        self.bank[slots] = features[b - keep :].detach().float()
+        self.bank_labels[slots] = labels[b - keep :]
         self.fit_fresh[slots] = False
         self.bank_next.copy_((self.bank_next + keep) % n)
         self.bank_count.copy_(torch.clamp(self.bank_count + keep, max=n))
         out = torch.full((b,), -1, dtype=torch.long, device=self.bank.device)
-        out[b - keep:] = slots
+        out[b - keep :] = slots
         return out
 
     # ------------------------------------------------------------------ fitting
@@ -204,8 +191,9 @@ class OTFeatureModule(nn.Module):
         scale = (rms / o.code_radius).clamp_min(1e-12)
         codes = (raw - center) / scale
         heights = self._warm_heights(codes, n)
-        sdot = SemiDiscreteOT(codes, source="cube", device=codes.device, seed=o.seed + 7919 * int(self.refits),
-                              heights=heights)
+        sdot = SemiDiscreteOT(
+            codes, source="cube", device=codes.device, seed=o.seed + 7919 * int(self.refits), heights=heights
+        )
         sdot.fit(tol=o.tol, error=o.error, max_steps=o.max_steps, time_limit=o.time_limit, initial_samples=o.samples)
         h = sdot.heights.to(codes.device)
         m = 1 << max(12, math.ceil(math.log2(16 * n)))
@@ -227,8 +215,11 @@ class OTFeatureModule(nn.Module):
         self.refits += 1
         self.last_fit_step.copy_(self.step)
         last = sdot.history[-1]
-        return {"fit_error": float(last.mean_rel_error if o.error == "mean" else last.max_rel_error),
-                "fit_steps": len(sdot.history), "fit_seconds": time.perf_counter() - t0}
+        return {
+            "fit_error": float(last.mean_rel_error if o.error == "mean" else last.max_rel_error),
+            "fit_steps": len(sdot.history),
+            "fit_seconds": time.perf_counter() - t0,
+        }
 
     def _warm_heights(self, codes: torch.Tensor, n: int) -> torch.Tensor | None:
         """Initial heights of a refit (module notes): stayed entries keep their residual over the
@@ -245,12 +236,13 @@ class OTFeatureModule(nn.Module):
         new = ~stayed
         if bool(new.any()):
             x = SobolSource(self.code_dim, "cube", self.options.seed + 15485863 + int(self.refits)).draw(
-                WARM_SAMPLES, codes.device)
+                WARM_SAMPLES, codes.device
+            )
             potential = topk_cells(x, codes[stayed], heights[stayed].float(), 1)[0][:, 0]
             tangent = torch.full((int(new.sum()),), float("inf"), device=codes.device)
             for start in range(0, WARM_SAMPLES, 4096):
-                xs = x[start:start + 4096]
-                gap = potential[start:start + 4096, None] - xs @ codes[new].T
+                xs = x[start : start + 4096]
+                gap = potential[start : start + 4096, None] - xs @ codes[new].T
                 tangent = torch.minimum(tangent, gap.min(0).values)
             heights[new] = tangent.double()
         return heights
@@ -268,8 +260,14 @@ class OTFeatureModule(nn.Module):
         labels = self._labels(labels, features.shape[0])
         self.step += 1
         slots = self.push(features, labels)
-        diag = {"replaced": 0, "refit": False, "bank": int(self.bank_count), "blocked": 0, "class_refused": 0,
-                "cross_class": 0.0}
+        diag = {
+            "replaced": 0,
+            "refit": False,
+            "bank": int(self.bank_count),
+            "blocked": 0,
+            "class_refused": 0,
+            "cross_class": 0.0,
+        }
         if self._due():
             diag.update(self.refit())
             diag["refit"] = True
@@ -287,8 +285,9 @@ class OTFeatureModule(nn.Module):
         dist = torch.cdist(self.codes(features), self.fit_codes[:n], compute_mode="donot_use_mm_for_euclid_dist")
         return dist.argmin(1)
 
-    def _replace(self, features: torch.Tensor, own_slots: torch.Tensor | None, labels: torch.Tensor
-                 ) -> tuple[torch.Tensor, OTStepRecord]:
+    def _replace(
+        self, features: torch.Tensor, own_slots: torch.Tensor | None, labels: torch.Tensor
+    ) -> tuple[torch.Tensor, OTStepRecord]:
         o = self.options
         y = features.detach().float()
         with torch.no_grad():
@@ -297,8 +296,9 @@ class OTFeatureModule(nn.Module):
             else:
                 cells = self.cells_of(y)
             g = torch.Generator().manual_seed(o.seed * 1_000_003 + int(self.step))
-            partner, replaced, record = pair_cells(cells, labels, self.cell_neighbours, self.fit_codes, self.fit_labels,
-                                                   g, o.threshold, o.same_class)
+            partner, replaced, record = pair_cells(
+                cells, labels, self.cell_neighbours, self.fit_codes, self.fit_labels, g, o.threshold, o.same_class
+            )
             z_gen = interpolate_features(y, self.fit_features[partner], o.weight)
             delta = torch.where(replaced.unsqueeze(1), z_gen - y, torch.zeros_like(y)).to(features.dtype)
         # straight-through: the value of z_gen, the gradient of the features (companion OTBlock)
@@ -324,9 +324,15 @@ class OTFeatureModule(nn.Module):
         return features, labels
 
     @torch.no_grad()
-    def generated_features(self, n: int, generator: torch.Generator | None = None, *,
-                           threshold: float | None = None, weight: float | None = None,
-                           same_class: bool | None = None) -> tuple[torch.Tensor, OTStepRecord]:
+    def generated_features(
+        self,
+        n: int,
+        generator: torch.Generator | None = None,
+        *,
+        threshold: float | None = None,
+        weight: float | None = None,
+        same_class: bool | None = None,
+    ) -> tuple[torch.Tensor, OTStepRecord]:
         r"""New bottleneck features made from the last fit: AE-OT's generator (thesis section 2.2).
 
         Eq. 2.6, :math:`F_{geo} = T \circ f(\zeta)`, sends noise through the OT map to the fitted
@@ -371,28 +377,20 @@ class OTFeatureModule(nn.Module):
         ModelConfigError
             No fit yet (fewer than two fitted entries), ``n < 1``, or threshold/weight out of range.
         """
-        threshold, weight, same_class = self._generation_settings(n, threshold, weight, same_class)
+        threshold, weight, same_class = generation_settings(
+            self.options, int(self.fit_count), self.warmup, n, threshold, weight, same_class
+        )
         g = generator if generator is not None else torch.Generator().manual_seed(self.options.seed)
         cells = torch.randint(0, int(self.fit_count), (n,), generator=g).to(self.fit_codes.device)
-        partner, kept, record = pair_cells(cells, self.fit_labels[cells], self.cell_neighbours, self.fit_codes,
-                                           self.fit_labels, g, threshold, same_class)
+        partner, kept, record = pair_cells(
+            cells,
+            self.fit_labels[cells],
+            self.cell_neighbours,
+            self.fit_codes,
+            self.fit_labels,
+            g,
+            threshold,
+            same_class,
+        )
         features = interpolate_features(self.fit_features[cells[kept]], self.fit_features[partner[kept]], weight)
         return features, record
-
-    def _generation_settings(self, n, threshold: float | None, weight: float | None, same_class: bool | None
-                             ) -> tuple[float, float, bool]:
-        """The checked settings of :meth:`generated_features` (``None``: the module's options)."""
-        from acglab.errors import ModelConfigError
-
-        o = self.options
-        threshold = float(o.threshold if threshold is None else threshold)
-        weight = float(o.weight if weight is None else weight)
-        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise ModelConfigError(f"the number of draws must be an integer >= 1, got {n!r}")
-        if not 0 <= threshold <= math.pi or not 0 <= weight <= 1:
-            raise ModelConfigError(f"threshold must lie in [0, pi] and weight in [0, 1], got {threshold!r} and "
-                                   f"{weight!r}")
-        if int(self.fit_count) < 2:
-            raise ModelConfigError("the OT module has not been fitted yet: train the model until its bank holds "
-                                   f"{max(2, self.warmup)} features (it refits every {o.refit_every} steps)")
-        return threshold, weight, bool(o.same_class if same_class is None else same_class)

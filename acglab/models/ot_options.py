@@ -1,4 +1,24 @@
-"""Settings of the OT geometric module (:mod:`acglab.models.ot_module`), checked on creation."""
+"""Settings of the OT geometric module (:mod:`acglab.models.ot_module`), checked on creation.
+
+**The same-class variant** (``OTOptions.same_class``). The thesis motivates the interpolation as
+mixing features *inside a mode* of the data. The dihedral-angle test is a geometric stand-in
+for that: it refuses pairs whose facet lies on the singular set, which separates modes only
+where they are far apart in feature space. Real and fake faces need not be: a fake keeps the
+identity, pose and lighting of its source video, so their bottleneck features can share cells
+and neighbours, and nothing in the label-free test keeps them apart. With w = 0.75 a replaced
+feature is mostly its partner's, so a real face whose partner is a fake one hands the
+classifier a fake-like feature labelled real (and vice versa): label noise, growing with the
+share of replaced samples. With ``same_class=True`` a sample is replaced only when its
+partner's label equals its own (an unknown label, on either side, never matches), which makes
+"inside a mode" hold at least for the class. With ``same_class=False`` (the default, the
+thesis' module) nothing changes in what is replaced, and the ``cross_class`` diagnostic
+measures how much label noise the module injects.
+
+**The default d = 32.** A random projection to d dimensions changes squared pairwise distances
+by about sqrt(2 / d) (one standard deviation, Johnson-Lindenstrauss), a quarter at d = 32, and
+OT in 32 dimensions still has well-sampled cells.
+"""
+
 from __future__ import annotations
 
 import math
@@ -63,7 +83,7 @@ class OTOptions:
     space: str = "bottleneck"
 
     @classmethod
-    def from_dict(cls, options: dict | None) -> "OTOptions":
+    def from_dict(cls, options: dict | None) -> OTOptions:
         """Options from a plain dict (unknown keys and bad values -> ModelConfigError)."""
         options = dict(options or {})
         known = {f.name for f in fields(cls)}
@@ -100,7 +120,9 @@ class OTOptions:
         if not float(self.code_radius) > 0:
             raise ModelConfigError(f"OT option code_radius must be positive, got {self.code_radius!r}")
         if not 0 < float(self.tol) < 1 or self.error not in ("max", "mean"):
-            raise ModelConfigError(f"OT options tol in (0, 1) and error in ('max', 'mean'), got {self.tol!r}, {self.error!r}")
+            raise ModelConfigError(
+                f"OT options tol in (0, 1) and error in ('max', 'mean'), got {self.tol!r}, {self.error!r}"
+            )
         if not isinstance(self.same_class, bool):
             raise ModelConfigError(f"OT option same_class must be true or false, got {self.same_class!r}")
         if self.space not in OT_SPACES:

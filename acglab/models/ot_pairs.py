@@ -9,8 +9,10 @@ labels are known and equal. A kept pair gives the interpolation of thesis sectio
 :math:`z = (1 - w)\, y_i + w\, y_j` (:func:`interpolate_features`). Everything a pairing decided
 is kept per sample in an :class:`OTStepRecord`.
 """
+
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -68,8 +70,9 @@ def draw_partners(table: torch.Tensor, generator: torch.Generator) -> torch.Tens
     return torch.where(valid > 0, partner, torch.full_like(partner, -1))
 
 
-def class_pairs(labels: torch.Tensor, partner_labels: torch.Tensor, has: torch.Tensor
-                ) -> tuple[torch.Tensor, torch.Tensor]:
+def class_pairs(
+    labels: torch.Tensor, partner_labels: torch.Tensor, has: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(same, cross) masks (B,) of pairs with a partner (``has``) whose labels are both known
     (>= 0) and equal, or both known and different. An unknown label matches nothing."""
     known = has & (labels >= 0) & (partner_labels >= 0)
@@ -81,9 +84,16 @@ def interpolate_features(own: torch.Tensor, partner: torch.Tensor, w: float) -> 
     return (1 - w) * own + w * partner
 
 
-def pair_cells(cells: torch.Tensor, labels: torch.Tensor, neighbours: torch.Tensor, codes: torch.Tensor,
-               fit_labels: torch.Tensor, generator: torch.Generator, threshold: float, same_class: bool
-               ) -> tuple[torch.Tensor, torch.Tensor, OTStepRecord]:
+def pair_cells(
+    cells: torch.Tensor,
+    labels: torch.Tensor,
+    neighbours: torch.Tensor,
+    codes: torch.Tensor,
+    fit_labels: torch.Tensor,
+    generator: torch.Generator,
+    threshold: float,
+    same_class: bool,
+) -> tuple[torch.Tensor, torch.Tensor, OTStepRecord]:
     """Partner, dihedral angle and class test of samples standing in fitted cells.
 
     Each sample of cell ``cells[b]`` (labelled ``labels[b]``, -1: unknown) draws a partner from
@@ -105,9 +115,15 @@ def pair_cells(cells: torch.Tensor, labels: torch.Tensor, neighbours: torch.Tens
     kept = has & (angles <= threshold)
     if same_class:
         kept = kept & same
-    record = OTStepRecord(cells.cpu(), partners.cpu(),
-                          torch.where(has, angles, torch.full_like(angles, float("nan"))).cpu(), kept.cpu(),
-                          labels.cpu(), partner_labels.cpu(), cross.cpu())
+    record = OTStepRecord(
+        cells.cpu(),
+        partners.cpu(),
+        torch.where(has, angles, torch.full_like(angles, float("nan"))).cpu(),
+        kept.cpu(),
+        labels.cpu(),
+        partner_labels.cpu(),
+        cross.cpu(),
+    )
     return partner, kept, record
 
 
@@ -118,6 +134,30 @@ def pair_counts(record: OTStepRecord, threshold: float) -> dict:
     replaced = int(record.replaced.sum())
     pair = (record.partners >= 0) & (record.partners != record.cells)
     angle_ok = pair & (record.angles <= threshold)
-    return {"replaced": replaced, "blocked": int((pair & ~angle_ok).sum()),
-            "class_refused": int((angle_ok & ~record.replaced).sum()),
-            "cross_class": float((record.replaced & record.cross_class).sum()) / replaced if replaced else 0.0}
+    return {
+        "replaced": replaced,
+        "blocked": int((pair & ~angle_ok).sum()),
+        "class_refused": int((angle_ok & ~record.replaced).sum()),
+        "cross_class": float((record.replaced & record.cross_class).sum()) / replaced if replaced else 0.0,
+    }
+
+
+def generation_settings(
+    options, fit_count: int, warmup: int, n, threshold: float | None, weight: float | None, same_class: bool | None
+) -> tuple[float, float, bool]:
+    """The checked settings of :meth:`OTFeatureModule.generated_features` (``None``: the module's
+    ``options``); :class:`ModelConfigError` for a bad value or a module not fitted yet."""
+    from acglab.errors import ModelConfigError
+
+    threshold = float(options.threshold if threshold is None else threshold)
+    weight = float(options.weight if weight is None else weight)
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ModelConfigError(f"the number of draws must be an integer >= 1, got {n!r}")
+    if not 0 <= threshold <= math.pi or not 0 <= weight <= 1:
+        raise ModelConfigError(f"threshold must lie in [0, pi] and weight in [0, 1], got {threshold!r} and {weight!r}")
+    if fit_count < 2:
+        raise ModelConfigError(
+            "the OT module has not been fitted yet: train the model until its bank holds "
+            f"{max(2, warmup)} features (it refits every {options.refit_every} steps)"
+        )
+    return threshold, weight, bool(options.same_class if same_class is None else same_class)

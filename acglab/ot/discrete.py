@@ -5,6 +5,7 @@ Between :math:`\sum_k a_k \delta_{x_k}` and :math:`\sum_i b_i \delta_{y_i}` Kant
 optimum sits at a vertex, with at most M + N - 1 non-zero entries, so a few sources may have
 their mass *split* between targets: no Monge map does that (:func:`split_sources`).
 """
+
 from __future__ import annotations
 
 import numpy as np

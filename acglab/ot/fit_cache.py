@@ -13,6 +13,7 @@ bound only by the net rise max_j (h_j - h_s,j), never more than the sum above. S
 merged two by two when there are too many: a bound valid at h_s is still valid at a later
 snapshot h_r once raised by max_j (h_r,j - h_s,j). The assignment stays exact.
 """
+
 from __future__ import annotations
 
 import time
@@ -30,8 +31,9 @@ class SnapshotCandidateCache(CandidateCache):
     #: snapshots kept before the oldest half is merged into the next one
     MAX_SNAPSHOTS = 32
 
-    def __init__(self, x: torch.Tensor, y: torch.Tensor, h: torch.Tensor, k: int = 8,
-                 chunk_bytes: int = DEFAULT_CHUNK_BYTES):
+    def __init__(
+        self, x: torch.Tensor, y: torch.Tensor, h: torch.Tensor, k: int = 8, chunk_bytes: int = DEFAULT_CHUNK_BYTES
+    ):
         self.snapshots = h.detach().clone().unsqueeze(0)
         self.epoch = torch.zeros(x.shape[0], dtype=torch.long, device=x.device)
         super().__init__(x, y, h, k, chunk_bytes)
@@ -64,8 +66,8 @@ class SnapshotCandidateCache(CandidateCache):
         t0 = time.perf_counter()
         epoch = self._snapshot(h)  # first: merging snapshots may touch these rows' bounds
         v, i = topk_cells(self.x[rows], self.y, h, self.k + 1, chunk_bytes=self.chunk_bytes)
-        self.dots[rows] = v[:, :self.k] - h[i[:, :self.k]]
-        self.cand[rows] = i[:, :self.k].to(torch.int32)
+        self.dots[rows] = v[:, : self.k] - h[i[:, : self.k]]
+        self.cand[rows] = i[:, : self.k].to(torch.int32)
         self.bound[rows] = v[:, self.k]
         self.epoch[rows] = epoch
         self.full_rows += int(rows.numel())

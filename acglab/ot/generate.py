@@ -7,6 +7,7 @@ interpolation (1 - w) y_i + w y_j (thesis section 2.2, eq. 2.6 extended by inter
 Because pairs across the singular set are never interpolated, new codes stay on the support
 of the data (no mode mixing), while the naive generators below do not care.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -54,8 +55,9 @@ def interpolate(y: torch.Tensor, pairs: torch.Tensor, w) -> torch.Tensor:
     return (1 - w) * y[pairs[:, 0]] + w * y[pairs[:, 1]]
 
 
-def admissible_pairs(x: torch.Tensor, y: torch.Tensor, h: torch.Tensor, k: int = DEFAULT_TOPK,
-                     threshold: float = DEFAULT_ANGLE_THRESHOLD) -> torch.Tensor:
+def admissible_pairs(
+    x: torch.Tensor, y: torch.Tensor, h: torch.Tensor, k: int = DEFAULT_TOPK, threshold: float = DEFAULT_ANGLE_THRESHOLD
+) -> torch.Tensor:
     """Pairs (best cell i, neighbour j) of the samples x whose facets meet below the angle
     threshold: the pairs AE-OT may interpolate. Returns unique pairs (P, 2), best cell first."""
     k = max(2, min(k, y.shape[0]))
@@ -66,9 +68,16 @@ def admissible_pairs(x: torch.Tensor, y: torch.Tensor, h: torch.Tensor, k: int =
     return torch.unique(torch.stack([i[ok], j[ok]], 1), dim=0)
 
 
-def ot_generate(sdot, n: int, k: int = DEFAULT_TOPK, threshold: float = DEFAULT_ANGLE_THRESHOLD,
-                w: float = DEFAULT_WEIGHT, oversample: int = 3, seed: int | None = None,
-                return_pairs: bool = False):
+def ot_generate(
+    sdot,
+    n: int,
+    k: int = DEFAULT_TOPK,
+    threshold: float = DEFAULT_ANGLE_THRESHOLD,
+    w: float = DEFAULT_WEIGHT,
+    oversample: int = 3,
+    seed: int | None = None,
+    return_pairs: bool = False,
+):
     """n new codes from a fitted :class:`~acglab.ot.solver.SemiDiscreteOT` (AE-OT generator).
 
     Draws ``oversample * n`` source samples (an independent Sobol stream), collects the
@@ -86,8 +95,9 @@ def ot_generate(sdot, n: int, k: int = DEFAULT_TOPK, threshold: float = DEFAULT_
         raise OTInputError("no admissible pair below the angle threshold: raise the threshold or k")
     g = torch.Generator(device="cpu").manual_seed(seed)
     replace = pairs.shape[0] < n
-    pick = (torch.randint(pairs.shape[0], (n,), generator=g) if replace
-            else torch.randperm(pairs.shape[0], generator=g)[:n]).to(pairs.device)
+    pick = (
+        torch.randint(pairs.shape[0], (n,), generator=g) if replace else torch.randperm(pairs.shape[0], generator=g)[:n]
+    ).to(pairs.device)
     chosen = pairs[pick]
     weights = torch.full((n,), float(w), dtype=y.dtype, device=y.device)
     codes = interpolate(y, chosen, weights)

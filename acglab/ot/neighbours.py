@@ -10,6 +10,7 @@ the singular set (:mod:`acglab.ot.singular`).
 ``solver`` arguments are fitted :class:`acglab.ot.SemiDiscreteOT` objects (anything with
 ``assign``, ``targets``, ``heights``, ``source``, ``dim``, ``n_targets`` and ``device``).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,8 +21,9 @@ from acglab.ot.sources import source_sample
 from acglab.ot.targets import OTInputError
 
 
-def neighbour_face_angles(solver, labels, n_samples: int = 20000, seed: int = 0
-                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def neighbour_face_angles(
+    solver, labels, n_samples: int = 20000, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Faces between neighbouring cells, their dihedral angles and whether they join two
     targets of the same label.
 
@@ -70,8 +72,7 @@ def probe_segment(cell_labels: np.ndarray, points: np.ndarray) -> tuple[np.ndarr
     return points[cell_labels == found[0]].mean(0), points[cell_labels == found[1]].mean(0)
 
 
-def transport_along_segment(solver, start, end, n: int = 300
-                            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def transport_along_segment(solver, start, end, n: int = 300) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     r"""The OT map on ``n`` evenly spaced points :math:`x(t) = (1 - t)\,a + t\,b` of the segment
     from ``start`` a to ``end`` b.
 

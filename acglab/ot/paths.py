@@ -28,6 +28,7 @@ interpolates along (``"regular"``), one whose cells meet on a singular face (``"
 or whether no such segment comes close (``"gap"``). A point of the last two kinds is a point
 the OT generator never produces: the path is crossing the singular set there.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -147,8 +148,13 @@ def ot_route(y, pairs, singular, start: int, end: int) -> Route:
     penalty = float(lengths.sum()) + 1.0
     # a tiny floor keeps coincident codes connected (csgraph drops explicit zeros)
     cost = np.maximum(lengths, 1e-12) + penalty * singular
-    graph = csr_matrix((np.concatenate([cost, cost]), (np.concatenate([pairs[:, 0], pairs[:, 1]]),
-                                                         np.concatenate([pairs[:, 1], pairs[:, 0]]))), shape=(n, n))
+    graph = csr_matrix(
+        (
+            np.concatenate([cost, cost]),
+            (np.concatenate([pairs[:, 0], pairs[:, 1]]), np.concatenate([pairs[:, 1], pairs[:, 0]])),
+        ),
+        shape=(n, n),
+    )
     dist, previous = dijkstra(graph, directed=False, indices=int(start), return_predecessors=True)
     if not np.isfinite(dist[end]):
         return Route([int(start), int(end)], 1, float(np.linalg.norm(y[start] - y[end])))
@@ -170,15 +176,15 @@ def segment_distances(points, a, b, chunk: int = 2**22) -> tuple[np.ndarray, np.
     if a.shape[0] == 0:
         return np.full(t_count, np.inf), np.full(t_count, -1, dtype=np.int64)
     direction = b - a
-    length2 = np.maximum((direction ** 2).sum(1), 1e-300)
+    length2 = np.maximum((direction**2).sum(1), 1e-300)
     best, which = np.full(t_count, np.inf), np.full(t_count, -1, dtype=np.int64)
     rows = max(1, chunk // max(1, a.shape[0] * a.shape[1]))
     for s in range(0, t_count, rows):
-        z = points[s:s + rows, None, :]
+        z = points[s : s + rows, None, :]
         w = np.clip(((z - a[None]) * direction[None]).sum(2) / length2[None], 0.0, 1.0)
         d = np.linalg.norm(z - (a[None] + w[..., None] * direction[None]), axis=2)
-        which[s:s + rows] = d.argmin(1)
-        best[s:s + rows] = d[np.arange(d.shape[0]), which[s:s + rows]]
+        which[s : s + rows] = d.argmin(1)
+        best[s : s + rows] = d[np.arange(d.shape[0]), which[s : s + rows]]
     return best, which
 
 

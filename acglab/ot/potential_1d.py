@@ -7,6 +7,7 @@ lower convex envelope of the points :math:`(y_i, -h_i)`: a point lifted above th
 an empty cell. With :math:`\varphi(x) = \tfrac12 x^2 - F(x)` the pair is Kantorovich's potential
 (thesis eq. B.13).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -53,5 +54,5 @@ def legendre_transform_1d(x, f, p) -> np.ndarray:
     out = np.empty(p.shape)
     step = max(1, 2**22 // max(1, x.size))
     for s in range(0, p.size, step):
-        out[s:s + step] = (np.multiply.outer(p[s:s + step], x) - f).max(axis=1)
+        out[s : s + step] = (np.multiply.outer(p[s : s + step], x) - f).max(axis=1)
     return out

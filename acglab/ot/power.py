@@ -5,6 +5,7 @@ function <x, y_i> + h_i is largest at x; the set of such x is the power cell W_i
 functions here work in chunks over samples and targets so that N = 100,000 targets in
 d = 512 fit in a few GB.
 """
+
 from __future__ import annotations
 
 import torch
@@ -25,8 +26,9 @@ def power_scores(x: torch.Tensor, y: torch.Tensor, h: torch.Tensor) -> torch.Ten
     return torch.addmm(h.unsqueeze(0), x, y.T)
 
 
-def brenier_potential(x: torch.Tensor, y: torch.Tensor, h: torch.Tensor,
-                      chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> torch.Tensor:
+def brenier_potential(
+    x: torch.Tensor, y: torch.Tensor, h: torch.Tensor, chunk_bytes: int = DEFAULT_CHUNK_BYTES
+) -> torch.Tensor:
     """F(x) = max_i <x, y_i> + h_i (thesis eq. 1.7), a convex piecewise-linear function.
 
     x: (M, d) -> (M,).
@@ -34,8 +36,7 @@ def brenier_potential(x: torch.Tensor, y: torch.Tensor, h: torch.Tensor,
     return topk_cells(x, y, h, k=1, chunk_bytes=chunk_bytes)[0][:, 0]
 
 
-def assign(x: torch.Tensor, y: torch.Tensor, h: torch.Tensor,
-           chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> torch.Tensor:
+def assign(x: torch.Tensor, y: torch.Tensor, h: torch.Tensor, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> torch.Tensor:
     """Index of the power cell containing each sample: argmax_i <x, y_i> + h_i.
 
     x: (M, d), y: (N, d), h: (N,) -> (M,) int64. The OT map is ``T(x) = y[assign(x)]``.
@@ -48,9 +49,14 @@ def ot_map(x: torch.Tensor, y: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
     return y[assign(x, y, h)]
 
 
-def topk_cells(x: torch.Tensor, y: torch.Tensor, h: torch.Tensor, k: int,
-               chunk_bytes: int = DEFAULT_CHUNK_BYTES, target_chunk: int = 65536
-               ) -> tuple[torch.Tensor, torch.Tensor]:
+def topk_cells(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    h: torch.Tensor,
+    k: int,
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    target_chunk: int = 65536,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The k largest power scores of each sample and their cell indices, best first.
 
     Chunks over samples and (for very large N) over targets, merging partial top-k lists,
@@ -63,10 +69,10 @@ def topk_cells(x: torch.Tensor, y: torch.Tensor, h: torch.Tensor, k: int,
     tc = min(n, target_chunk)
     step = _sample_chunk(tc, chunk_bytes)
     for s in range(0, m, step):
-        xs = x[s:s + step]
+        xs = x[s : s + step]
         best_v = best_i = None
         for t in range(0, n, tc):
-            sc = power_scores(xs, y[t:t + tc], h[t:t + tc])
+            sc = power_scores(xs, y[t : t + tc], h[t : t + tc])
             v, i = sc.topk(min(k, sc.shape[1]), dim=1) if k > 1 else sc.max(dim=1, keepdim=True)
             i = i + t
             if best_v is None:
@@ -76,8 +82,8 @@ def topk_cells(x: torch.Tensor, y: torch.Tensor, h: torch.Tensor, k: int,
                 i = torch.cat([best_i, i], 1)
                 best_v, pos = v.topk(k, dim=1)
                 best_i = i.gather(1, pos)
-        values[s:s + step] = best_v
-        indices[s:s + step] = best_i
+        values[s : s + step] = best_v
+        indices[s : s + step] = best_i
     return values, indices
 
 

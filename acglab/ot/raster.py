@@ -8,6 +8,7 @@ midpoint rule) and the faces between neighbouring cells (:func:`raster_faces`).
 
 The source of AE-OT is the uniform measure on :data:`SQUARE` squared, :math:`[-0.5, 0.5]^2`.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,8 +21,7 @@ from acglab.ot.targets import OTInputError
 SQUARE = (-0.5, 0.5)
 
 
-def pixel_centres(resolution: int, low: float = SQUARE[0], high: float = SQUARE[1]
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def pixel_centres(resolution: int, low: float = SQUARE[0], high: float = SQUARE[1]) -> tuple[np.ndarray, np.ndarray]:
     """Centres of a ``resolution`` x ``resolution`` grid of square pixels covering ``[low, high]^2``.
 
     Returns ``axis`` (R,), the pixel centres ``low + (k + 1/2)(high - low)/R`` along one side, and
@@ -55,8 +55,7 @@ def as_heights(heights, n: int) -> np.ndarray:
     return h
 
 
-def cell_map(targets, heights, resolution: int = 300, low: float = SQUARE[0], high: float = SQUARE[1]
-             ) -> np.ndarray:
+def cell_map(targets, heights, resolution: int = 300, low: float = SQUARE[0], high: float = SQUARE[1]) -> np.ndarray:
     r"""The power diagram rasterised: for every pixel centre :math:`x`, the index of its cell,
     :math:`\arg\max_i \langle x, y_i\rangle + h_i` (the piece of thesis eq. 1.7 that is largest),
     by :func:`acglab.ot.power.assign`.
@@ -66,8 +65,11 @@ def cell_map(targets, heights, resolution: int = 300, low: float = SQUARE[0], hi
     y = planar_targets(targets)
     h = as_heights(heights, y.shape[0])
     _, points = pixel_centres(resolution, low, high)
-    cells = assign(torch.as_tensor(points, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32),
-                   torch.as_tensor(h, dtype=torch.float32))
+    cells = assign(
+        torch.as_tensor(points, dtype=torch.float32),
+        torch.as_tensor(y, dtype=torch.float32),
+        torch.as_tensor(h, dtype=torch.float32),
+    )
     return cells.numpy().reshape(int(resolution), int(resolution))
 
 
@@ -90,8 +92,11 @@ def raster_faces(axis: np.ndarray, cells: np.ndarray) -> tuple[np.ndarray, np.nd
     mid = 0.5 * (axis[:-1] + axis[1:])
     right = np.nonzero(cells[:, :-1] != cells[:, 1:])  # (row j, column i): pixel (i, j) and (i + 1, j)
     up = np.nonzero(cells[:-1, :] != cells[1:, :])  # pixel (i, j) and (i, j + 1)
-    xy = np.concatenate([np.column_stack([mid[right[1]], axis[right[0]]]),
-                         np.column_stack([axis[up[1]], mid[up[0]]])])
-    pairs = np.concatenate([np.column_stack([cells[right], cells[right[0], right[1] + 1]]),
-                            np.column_stack([cells[up], cells[up[0] + 1, up[1]]])])
+    xy = np.concatenate([np.column_stack([mid[right[1]], axis[right[0]]]), np.column_stack([axis[up[1]], mid[up[0]]])])
+    pairs = np.concatenate(
+        [
+            np.column_stack([cells[right], cells[right[0], right[1] + 1]]),
+            np.column_stack([cells[up], cells[up[0] + 1, up[1]]]),
+        ]
+    )
     return xy.reshape(-1, 2), pairs.reshape(-1, 2).astype(np.int64)

@@ -1,4 +1,5 @@
 """A record of the heights through the optimisation of :meth:`acglab.ot.SemiDiscreteOT.fit`."""
+
 from __future__ import annotations
 
 import numpy as np

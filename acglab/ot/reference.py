@@ -1,6 +1,7 @@
 """Reference solvers used as baselines: the published AE-OT loop and POT's stochastic
 semi-dual solver, each returning heights comparable with :class:`SemiDiscreteOT`'s.
 """
+
 from __future__ import annotations
 
 import os
@@ -14,9 +15,18 @@ from acglab.ot.power import topk_cells
 from acglab.ot.sources import SobolSource
 
 
-def aeot_loop(y: torch.Tensor, lr: float, n_samples: int, max_steps: int = 1000,
-              seed: int = 0, source: str = "cube", save_dir: str | None = None,
-              stop=None, patience: int = 30, grad_stop: float = 2e-3) -> tuple[torch.Tensor, dict]:
+def aeot_loop(
+    y: torch.Tensor,
+    lr: float,
+    n_samples: int,
+    max_steps: int = 1000,
+    seed: int = 0,
+    source: str = "cube",
+    save_dir: str | None = None,
+    stop=None,
+    patience: int = 30,
+    grad_stop: float = 2e-3,
+) -> tuple[torch.Tensor, dict]:
     """The AE-OT height optimisation as published (``pyOMT_raw.run_gd``), re-implemented.
 
     Every step: reset the Sobol engine and draw the same ``n_samples * num_bat`` points, assign
@@ -65,8 +75,15 @@ def aeot_loop(y: torch.Tensor, lr: float, n_samples: int, max_steps: int = 1000,
     return h, log
 
 
-def pot_semi_dual_heights(y: torch.Tensor, n_source: int, reg: float, n_iter: int,
-                          seed: int = 0, source: str = "cube", lr: float | None = None) -> np.ndarray:
+def pot_semi_dual_heights(
+    y: torch.Tensor,
+    n_source: int,
+    reg: float,
+    n_iter: int,
+    seed: int = 0,
+    source: str = "cube",
+    lr: float | None = None,
+) -> np.ndarray:
     """Heights from POT's averaged SGD on the entropic semi-dual (Genevay et al. 2016),
     ``ot.stochastic.averaged_sgd_entropic_transport``, between ``n_source`` source samples and
     the targets. With cost |x - y|^2 / 2 its dual variable beta gives h_j = beta_j - |y_j|^2 / 2.

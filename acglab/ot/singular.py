@@ -8,6 +8,7 @@ declares the face W_i | W_j part of the *singular set* when that angle exceeds a
 (default 0.7 rad, AE-OT's ``angle_threshold``): there the target distribution has a gap (e.g.
 between two modes), and a continuous generator would have to tear.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -60,9 +61,14 @@ class SingularReport:
         return self.separated[:, 0]
 
 
-def singular_report(x: torch.Tensor, y: torch.Tensor, h: torch.Tensor, k: int = 2,
-                    threshold: float = DEFAULT_ANGLE_THRESHOLD, margin: float | None = None
-                    ) -> SingularReport:
+def singular_report(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    h: torch.Tensor,
+    k: int = 2,
+    threshold: float = DEFAULT_ANGLE_THRESHOLD,
+    margin: float | None = None,
+) -> SingularReport:
     """Classify samples x (M, d) against the singular set of the power diagram (y, h).
 
     ``margin`` defaults to a tenth of the median distance to the nearest face.
@@ -79,8 +85,9 @@ def singular_report(x: torch.Tensor, y: torch.Tensor, h: torch.Tensor, k: int = 
     return SingularReport(cells, angles, separated, face_distance, near, threshold)
 
 
-def singular_pairs(x: torch.Tensor, y: torch.Tensor, h: torch.Tensor,
-                   threshold: float = DEFAULT_ANGLE_THRESHOLD) -> tuple[torch.Tensor, torch.Tensor]:
+def singular_pairs(
+    x: torch.Tensor, y: torch.Tensor, h: torch.Tensor, threshold: float = DEFAULT_ANGLE_THRESHOLD
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Pairs of neighbouring cells (found as best/second-best cells of the samples x) and
     whether their common face is singular: returns (pairs (P, 2) unique, sorted; singular (P,))."""
     _, cells = topk_cells(x, y, h, 2)

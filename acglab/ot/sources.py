@@ -5,6 +5,7 @@ standard Gaussian is offered too. Samples come from scrambled Sobol sequences
 (``torch.quasirandom.SobolEngine``), which cover the source more evenly than i.i.d. draws and
 so give lower-variance cell-mass estimates (thesis appendix B; AE-OT).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -6,6 +6,7 @@ A sample counts as *on* the support when it lies within a radius :math:`r` of so
 (:func:`support_radius`); the share of samples farther than that from every target is the
 mode-mixing score (:func:`off_support_fraction`).
 """
+
 from __future__ import annotations
 
 import math

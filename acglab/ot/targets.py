@@ -1,4 +1,5 @@
 """Validation of the discrete target measure of a semi-discrete OT problem."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,7 +14,9 @@ def as_targets(y, device="cpu", dtype=torch.float32) -> torch.Tensor:
     if y.ndim != 2:
         raise OTInputError(f"targets must be a 2-D array (N, d), got shape {tuple(y.shape)}")
     if y.shape[0] < 2:
-        raise OTInputError(f"need at least 2 targets, got {y.shape[0]} (one target takes all the mass: nothing to solve)")
+        raise OTInputError(
+            f"need at least 2 targets, got {y.shape[0]} (one target takes all the mass: nothing to solve)"
+        )
     if y.shape[1] < 1:
         raise OTInputError("targets have dimension 0")
     if not torch.isfinite(y).all():
@@ -62,3 +65,10 @@ def standardise(codes, radius: float = 1.0) -> tuple[np.ndarray, np.ndarray, flo
     rms = float(np.sqrt(((codes - mean) ** 2).sum(1).mean()))
     scale = rms / radius if rms > 0 else 1.0
     return (codes - mean) / scale, mean, scale
+
+
+def random_orthonormal(rows: int, cols: int, seed: int) -> torch.Tensor:
+    """A (rows, cols) matrix with orthonormal columns (QR of a seeded Gaussian matrix)."""
+    g = torch.Generator().manual_seed(int(seed))
+    q, r = torch.linalg.qr(torch.randn(rows, cols, generator=g, dtype=torch.float64))
+    return (q * torch.sign(torch.diagonal(r))).to(torch.float32)

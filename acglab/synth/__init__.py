@@ -18,6 +18,7 @@ uint8 RGB ``(H, W, 3)``; bad input raises :class:`acglab.errors.ImageError`, bad
 ``ValueError``. The building blocks live in :mod:`~acglab.synth.masks`, :mod:`~acglab.synth.color`,
 :mod:`~acglab.synth.blend`, :mod:`~acglab.synth.align` and :mod:`~acglab.synth.jitter`.
 """
+
 from acglab.synth.align import align_face, similarity_transform, transform_points, warp_image
 from acglab.synth.blend import alpha_blend, poisson_blend
 from acglab.synth.color import reinhard_transfer

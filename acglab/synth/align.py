@@ -1,4 +1,5 @@
 """Aligning one face onto another by a similarity transform estimated from landmarks."""
+
 from __future__ import annotations
 
 import cv2
@@ -22,7 +23,13 @@ def similarity_transform(src_points, dst_points) -> np.ndarray:
         raise ImageError(f"need two matching point sets of at least 2 points, got {src.shape} and {dst.shape}")
     spread = float(np.ptp(np.vstack([src, dst]), axis=0).max()) + 1.0
     matrix, _ = cv2.estimateAffinePartial2D(
-        src, dst, method=cv2.RANSAC, ransacReprojThreshold=100.0 * spread, maxIters=2000, confidence=0.999, refineIters=50
+        src,
+        dst,
+        method=cv2.RANSAC,
+        ransacReprojThreshold=100.0 * spread,
+        maxIters=2000,
+        confidence=0.999,
+        refineIters=50,
     )
     if matrix is None or not np.isfinite(matrix).all():
         raise ImageError("cannot align the faces: their landmarks are degenerate")
@@ -36,13 +43,17 @@ def transform_points(points, matrix) -> np.ndarray:
     return pts @ m[:, :2].T + m[:, 2]
 
 
-def warp_image(image: np.ndarray, matrix, size: tuple[int, int], *, interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:
+def warp_image(
+    image: np.ndarray, matrix, size: tuple[int, int], *, interpolation: int = cv2.INTER_LINEAR
+) -> np.ndarray:
     """Resample ``image`` so that output pixel ``x`` shows input ``matrix⁻¹ x``; ``size = (H, W)``.
 
     Uses :func:`cv2.warpAffine` with mirrored borders. Shape ``(h, w[, C]) -> (H, W[, C])``.
     """
     h, w = size
-    return cv2.warpAffine(image, np.asarray(matrix, np.float64), (w, h), flags=interpolation, borderMode=cv2.BORDER_REFLECT101)
+    return cv2.warpAffine(
+        image, np.asarray(matrix, np.float64), (w, h), flags=interpolation, borderMode=cv2.BORDER_REFLECT101
+    )
 
 
 def warp_coverage(source_shape: tuple[int, ...], matrix, size: tuple[int, int]) -> np.ndarray:
@@ -51,7 +62,12 @@ def warp_coverage(source_shape: tuple[int, ...], matrix, size: tuple[int, int]) 
     ones = np.ones(source_shape[:2], np.uint8)
     h, w = size
     return cv2.warpAffine(
-        ones, np.asarray(matrix, np.float64), (w, h), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+        ones,
+        np.asarray(matrix, np.float64),
+        (w, h),
+        flags=cv2.INTER_NEAREST,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0,
     )
 
 

@@ -1,4 +1,5 @@
 """Pasting a source image into a target image through a mask: alpha and Poisson blending."""
+
 from __future__ import annotations
 
 import cv2

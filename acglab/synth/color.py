@@ -5,6 +5,7 @@ leaves an obvious colour seam. Reinhard et al. ("Color transfer between images",
 2001) match the per-channel mean and standard deviation in a decorrelated colour space; we use
 CIE L*a*b* (D65, sRGB), as OpenCV and scikit-image compute it (L in [0, 100]).
 """
+
 from __future__ import annotations
 
 import cv2

@@ -4,6 +4,7 @@ Every function of :mod:`acglab.synth` validates its inputs here, so bad input fa
 one :class:`~acglab.errors.ImageError` line saying what is wrong (wrong shape or dtype, NaN or
 out-of-image landmarks, images of different sizes), never deep inside OpenCV.
 """
+
 from __future__ import annotations
 
 import numpy as np

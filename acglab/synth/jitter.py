@@ -5,6 +5,7 @@ blending it with a slightly altered copy of itself; these are the alterations. E
 ``np.random.Generator`` so a seed fixes the result, and returns uint8 ``(H, W, 3)`` (or a
 ``(2, 3)`` matrix).
 """
+
 from __future__ import annotations
 
 import cv2
@@ -59,7 +60,9 @@ def sharpen(image, amount: float) -> np.ndarray:
     return np.clip(np.rint(img + amount * (img - blurred)), 0, 255).astype(np.uint8)
 
 
-def jitter_frequency(image, rng: np.random.Generator, *, max_downscale: float = 4.0, sharpen_range=(0.2, 0.5)) -> np.ndarray:
+def jitter_frequency(
+    image, rng: np.random.Generator, *, max_downscale: float = 4.0, sharpen_range=(0.2, 0.5)
+) -> np.ndarray:
     """Either :func:`downscale` by ``U(1.5, max_downscale)`` or :func:`sharpen` by ``U(sharpen_range)`` (even odds)."""
     if rng.random() < 0.5:
         return downscale(image, float(rng.uniform(1.5, max_downscale)))

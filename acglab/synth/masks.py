@@ -23,6 +23,7 @@ axes and the ellipse use the five points (the 68 reduced by
 :func:`~acglab.faces.landmarks68.five_from_68`). Masks are ``(H, W)`` arrays: uint8 0/1 when
 binary, float32 in ``[0, 1]`` when soft.
 """
+
 from __future__ import annotations
 
 import cv2
@@ -150,7 +151,13 @@ def face_ellipse_mask(shape: tuple[int, ...], landmarks, *, height: float = 1.1,
         mask,
         (int(round(center[0] * 16)), int(round(center[1] * 16))),
         (max(1, int(round(width * iod * 16))), max(1, int(round(height * d * 16)))),
-        angle, 0, 360, 1, thickness=-1, lineType=cv2.LINE_8, shift=4,
+        angle,
+        0,
+        360,
+        1,
+        thickness=-1,
+        lineType=cv2.LINE_8,
+        shift=4,
     )
     return mask
 
@@ -169,7 +176,12 @@ def elastic_deform(mask: np.ndarray, rng: np.random.Generator, *, amplitude: flo
         field[k] *= amplitude / max(float(np.abs(field[k]).max()), 1e-6)
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     return cv2.remap(
-        mask.astype(np.uint8), xs + field[0], ys + field[1], cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+        mask.astype(np.uint8),
+        xs + field[0],
+        ys + field[1],
+        cv2.INTER_NEAREST,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0,
     )
 
 
@@ -224,8 +236,15 @@ def random_face_mask(
     return randomise_mask(base, face_scale(pts), rng, deform=deform, morph=morph, blur=blur)
 
 
-def randomise_mask(base: np.ndarray, scale: float, rng: np.random.Generator, *, deform: float = 0.08,
-                   morph: float = 0.12, blur: tuple[float, float] = (0.04, 0.12)) -> np.ndarray:
+def randomise_mask(
+    base: np.ndarray,
+    scale: float,
+    rng: np.random.Generator,
+    *,
+    deform: float = 0.08,
+    morph: float = 0.12,
+    blur: tuple[float, float] = (0.04, 0.12),
+) -> np.ndarray:
     """A binary mask made random and soft, float32 ``(H, W)`` in ``[0, 1]``.
 
     With ``s = scale`` (a length in pixels that grows with the face or part): the outline is
@@ -245,9 +264,16 @@ def randomise_mask(base: np.ndarray, scale: float, rng: np.random.Generator, *, 
     return soften(mask, float(rng.uniform(*blur)) * scale)
 
 
-def random_part_mask(shape: tuple[int, ...], landmarks, part: str, rng: np.random.Generator, *,
-                     deform: float = 0.08, morph: float = 0.12, blur: tuple[float, float] = (0.04, 0.12)
-                     ) -> np.ndarray:
+def random_part_mask(
+    shape: tuple[int, ...],
+    landmarks,
+    part: str,
+    rng: np.random.Generator,
+    *,
+    deform: float = 0.08,
+    morph: float = 0.12,
+    blur: tuple[float, float] = (0.04, 0.12),
+) -> np.ndarray:
     """A randomised soft mask of one face part from dlib's 68 landmarks, float32 ``(H, W)``.
 
     The part's region is :func:`acglab.faces.parts.part_mask` (eyes, brows, nose, mouth, jaw,

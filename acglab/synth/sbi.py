@@ -6,6 +6,7 @@ scale) through a randomised face mask. The result carries the generic traces of 
 (a blending boundary, colour and sharpness mismatch, a landmark offset) without any particular
 forgery method, so a detector trained on it generalises across methods.
 """
+
 from __future__ import annotations
 
 import os
@@ -35,8 +36,9 @@ from acglab.synth.masks import (
 BLEND_RATIOS = (0.25, 0.5, 0.75, 1.0, 1.0, 1.0)
 
 
-def self_blend(image, landmarks, rng: np.random.Generator, *, blend_ratios=BLEND_RATIOS, parts=None
-               ) -> tuple[np.ndarray, np.ndarray]:
+def self_blend(
+    image, landmarks, rng: np.random.Generator, *, blend_ratios=BLEND_RATIOS, parts=None
+) -> tuple[np.ndarray, np.ndarray]:
     """A self-blended pseudo-fake of ``image``.
 
     With ``x`` the image: the source is ``x_s = A(F(C(x)))`` (``C`` colour jitter, ``F``
@@ -130,8 +132,9 @@ class SelfBlendAugment:
     epochs repeat each other's fakes, and ``torch.manual_seed`` makes a run reproducible).
     """
 
-    def __init__(self, p: float = 0.5, seed: int | None = None, *, parts=None, local_p: float = 0.5,
-                 **self_blend_options):
+    def __init__(
+        self, p: float = 0.5, seed: int | None = None, *, parts=None, local_p: float = 0.5, **self_blend_options
+    ):
         if not 0.0 <= float(p) <= 1.0:
             raise ValueError(f"p must lie in [0, 1], got {p}")
         if not 0.0 <= float(local_p) <= 1.0:

@@ -1,4 +1,5 @@
 """A face swap built from landmarks: the target's scene and head with the source's face."""
+
 from __future__ import annotations
 
 import numpy as np

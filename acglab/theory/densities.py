@@ -5,6 +5,7 @@ Everything here is plain NumPy. A density "on a grid" is an array of density val
 points of a uniform grid ``x`` (spacing ``dx``); integrals are Riemann sums ``sum(f) * dx``,
 which is accurate when the grid covers the mass and resolves the narrowest bump.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -97,7 +98,7 @@ class GaussianMixture:
         object.__setattr__(self, "weights", tuple((weights / weights.sum()).tolist()))
 
     @classmethod
-    def bimodal(cls, separation: float, sigma: float = 1.0, weight_left: float = 0.5) -> "GaussianMixture":
+    def bimodal(cls, separation: float, sigma: float = 1.0, weight_left: float = 0.5) -> GaussianMixture:
         """Two Gaussians of width ``sigma`` at ``-separation/2`` and ``+separation/2``."""
         s = float(separation) / 2.0
         return cls((-s, s), (sigma, sigma), (weight_left, 1.0 - weight_left))
@@ -105,8 +106,10 @@ class GaussianMixture:
     def logpdf(self, x) -> np.ndarray:
         """log density at ``x`` (any shape), computed stably with log-sum-exp."""
         x = np.asarray(x, dtype=float)
-        comps = [np.log(w) + gaussian_logpdf(x, m, s) if w > 0 else np.full(x.shape, -np.inf)
-                 for m, s, w in zip(self.means, self.sigmas, self.weights)]
+        comps = [
+            np.log(w) + gaussian_logpdf(x, m, s) if w > 0 else np.full(x.shape, -np.inf)
+            for m, s, w in zip(self.means, self.sigmas, self.weights)
+        ]
         return logsumexp(np.stack(comps, axis=0), axis=0)
 
     def pdf(self, x) -> np.ndarray:

@@ -9,6 +9,7 @@ Conventions (as in the article's "distances between distributions" section):
   at most :math:`\log 2`.
 * ``0 log 0 = 0``; a point where ``p > 0`` but ``q = 0`` makes :math:`\mathrm{KL}(p\|q)` infinite.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -21,6 +21,7 @@ components without either tiny s (every pit isolated, so placement decides cover
 collapse) or large s (pits merged: mixing); the thesis' answer is the singular set of a
 discontinuous (OT) map.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -11,6 +11,7 @@ minimising forward or reverse KL -- the article's mean-seeking vs mode-seeking p
 Both are minimised numerically here (L-BFGS over :math:`(\mu, \log\sigma)` on a grid), so that
 the closed-form moment matching stays an independent check.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,8 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize
 
-from acglab.theory.densities import (GaussianMixture, TheoryInputError, gaussian_logpdf, grid_spacing,
-                                     uniform_grid)
+from acglab.theory.densities import GaussianMixture, TheoryInputError, gaussian_logpdf, grid_spacing, uniform_grid
 
 DIRECTIONS = ("forward", "reverse")
 
@@ -41,8 +41,7 @@ def fitting_grid(target: GaussianMixture, n: int = 4001, margin: float = 10.0) -
     return uniform_grid(lo, hi, n)
 
 
-def kl_to_gaussian(target: GaussianMixture, mu: float, sigma: float, direction: str,
-                   x: np.ndarray, dx: float) -> float:
+def kl_to_gaussian(target: GaussianMixture, mu: float, sigma: float, direction: str, x: np.ndarray, dx: float) -> float:
     r"""``KL(p || N(mu, sigma^2))`` (``direction="forward"``) or ``KL(N(mu, sigma^2) || p)``
     (``"reverse"``) on the grid ``x`` (spacing ``dx``), from log densities (no underflow)."""
     if direction not in DIRECTIONS:
@@ -86,12 +85,18 @@ def fit_gaussian(target: GaussianMixture, direction: str, x: np.ndarray | None =
     bounds = [(float(x[0]), float(x[-1])), (np.log(3 * dx), np.log(span))]
     best = None
     for mu0, s0 in _starts(target, direction):
-        res = minimize(objective, x0=[mu0, np.log(s0)], method="L-BFGS-B", bounds=bounds,
-                       options={"ftol": 1e-12, "gtol": 1e-9, "maxiter": 500})
+        res = minimize(
+            objective,
+            x0=[mu0, np.log(s0)],
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"ftol": 1e-12, "gtol": 1e-9, "maxiter": 500},
+        )
         if best is None or res.fun < best.fun - 1e-9:
             best = res
-    return GaussianFit(mu=float(best.x[0]), sigma=float(np.exp(best.x[1])), divergence=float(best.fun),
-                       direction=direction)
+    return GaussianFit(
+        mu=float(best.x[0]), sigma=float(np.exp(best.x[1])), divergence=float(best.fun), direction=direction
+    )
 
 
 def fit_both_directions(target: GaussianMixture) -> dict[str, GaussianFit]:

@@ -13,6 +13,7 @@ data, 0 = generated) and takes :math:`V = -E` summed over both kinds of input:
     V(D, G) = \mathbb E_{x\sim p_{data}}[\log D(x)] + \mathbb E_{z\sim p_z}[\log(1 - D(G(z)))],
     \qquad \min_G \max_D V(D, G).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -154,8 +155,10 @@ def generator_losses(d_fake) -> dict[str, float]:
     """
     d_fake = _probabilities(d_fake, "d_fake")
     ones = np.ones_like(d_fake)
-    return {"saturating": float(np.mean(_xlogy(ones, 1.0 - d_fake))),
-            "non_saturating": float(-np.mean(_xlogy(ones, d_fake)))}
+    return {
+        "saturating": float(np.mean(_xlogy(ones, 1.0 - d_fake))),
+        "non_saturating": float(-np.mean(_xlogy(ones, d_fake))),
+    }
 
 
 def generator_logit_gradients(d_fake) -> dict[str, np.ndarray]:

@@ -14,6 +14,7 @@ Two measures, both computed from the nearest centre of each generated point:
   Voronoi histogram, blind to how far the samples are from the centre). A collapsed generator
   has one share close to 1.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -30,8 +31,9 @@ def ring_mode_centers(n_modes: int = 8, radius: float = 2.0) -> np.ndarray:
     return float(radius) * np.stack([np.cos(angles), np.sin(angles)], axis=1)
 
 
-def sample_ring(n: int, n_modes: int = 8, radius: float = 2.0, std: float = 0.05,
-                rng: np.random.Generator | int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def sample_ring(
+    n: int, n_modes: int = 8, radius: float = 2.0, std: float = 0.05, rng: np.random.Generator | int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """``n`` samples from the ring mixture (equal weights).
 
     Returns ``(points, modes)``: points of shape ``(n, 2)`` and the index of the mode each was

@@ -22,6 +22,7 @@ mass where :math:`D` is largest -- a single point. When the generator learns muc
 the discriminator (preset ``"collapse"``) it keeps jumping to the discriminator's current
 favourite mode and never spreads out.
 """
+
 from __future__ import annotations
 
 import time
@@ -126,23 +127,34 @@ def _mlp(n_in: int, n_out: int, hidden: int, depth: int) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor,
-                     generator: torch.Generator | None = None) -> torch.Tensor:
+def gradient_penalty(
+    critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, generator: torch.Generator | None = None
+) -> torch.Tensor:
     r"""WGAN-GP penalty :math:`\mathbb E_{\hat x}(\|\nabla\varphi(\hat x)\| - 1)^2` at random points
     :math:`\hat x = t\,x + (1-t)\,G(z)` between real and generated samples (shapes ``(n, d)``)."""
     t = torch.rand(real.shape[0], 1, generator=generator)
     x_hat = (t * real + (1 - t) * fake).requires_grad_(True)
-    grad, = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
+    (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
     return ((grad.norm(dim=1) - 1.0) ** 2).mean()
 
 
 def _check(config: ToyGANConfig) -> None:
     if config.loss not in LOSSES:
         raise TheoryInputError(f"loss must be one of {LOSSES}, got {config.loss!r}")
-    if (config.steps < 0 or config.snapshot_every < 1 or config.critic_steps < 1 or config.batch_size < 2
-            or config.hidden < 1 or config.depth < 0 or config.latent_dim < 1 or config.n_eval < 1):
-        raise TheoryInputError("need steps >= 0, snapshot_every >= 1, critic_steps >= 1, batch_size >= 2, "
-                               "hidden >= 1, depth >= 0, latent_dim >= 1 and n_eval >= 1")
+    if (
+        config.steps < 0
+        or config.snapshot_every < 1
+        or config.critic_steps < 1
+        or config.batch_size < 2
+        or config.hidden < 1
+        or config.depth < 0
+        or config.latent_dim < 1
+        or config.n_eval < 1
+    ):
+        raise TheoryInputError(
+            "need steps >= 0, snapshot_every >= 1, critic_steps >= 1, batch_size >= 2, "
+            "hidden >= 1, depth >= 0, latent_dim >= 1 and n_eval >= 1"
+        )
     if not (config.lr_g > 0 and config.lr_d > 0):
         raise TheoryInputError(f"learning rates must be > 0, got lr_g={config.lr_g}, lr_d={config.lr_d}")
 
@@ -169,6 +181,23 @@ def train_toy_gan(config: ToyGANConfig = ToyGANConfig(), progress: bool = False)
     return run
 
 
+def _critic_step(cfg: ToyGANConfig, G: nn.Module, D: nn.Module, opt_d, rng, gen) -> torch.Tensor:
+    """One update of the discriminator (critic) on a fresh real and fake batch; returns its loss:
+    the GAN's binary cross-entropy, or the WGAN critic loss with the gradient penalty."""
+    real = torch.as_tensor(sample_ring(cfg.batch_size, cfg.n_modes, cfg.radius, cfg.std, rng)[0], dtype=torch.float32)
+    with torch.no_grad():
+        fake = G(torch.randn(cfg.batch_size, cfg.latent_dim, generator=gen))
+    if cfg.loss == "gan":
+        bce = nn.BCEWithLogitsLoss()
+        d_loss = bce(D(real), torch.ones(cfg.batch_size, 1)) + bce(D(fake), torch.zeros(cfg.batch_size, 1))
+    else:
+        d_loss = D(fake).mean() - D(real).mean() + cfg.gp_weight * gradient_penalty(D, real, fake, gen)
+    opt_d.zero_grad(set_to_none=True)
+    d_loss.backward()
+    opt_d.step()
+    return d_loss
+
+
 def _train(cfg: ToyGANConfig, progress: bool) -> ToyGANRun:
     gen = torch.Generator().manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
@@ -181,7 +210,6 @@ def _train(cfg: ToyGANConfig, progress: bool) -> ToyGANRun:
     bce = nn.BCEWithLogitsLoss()
     z_eval = torch.randn(cfg.n_eval, cfg.latent_dim, generator=gen)
     ones = torch.ones(cfg.batch_size, 1)
-    zeros = torch.zeros(cfg.batch_size, 1)
 
     steps, samples, counts, shares = [], [], [], []
     d_hist = np.zeros(cfg.steps)
@@ -198,17 +226,7 @@ def _train(cfg: ToyGANConfig, progress: bool) -> ToyGANRun:
     snapshot(0)
     for step in tqdm(range(1, cfg.steps + 1), disable=not progress, desc=f"toy GAN ({cfg.loss})"):
         for _ in range(cfg.critic_steps):
-            real = torch.as_tensor(sample_ring(cfg.batch_size, cfg.n_modes, cfg.radius, cfg.std, rng)[0],
-                                   dtype=torch.float32)
-            with torch.no_grad():
-                fake = G(torch.randn(cfg.batch_size, cfg.latent_dim, generator=gen))
-            if cfg.loss == "gan":
-                d_loss = bce(D(real), ones) + bce(D(fake), zeros)
-            else:
-                d_loss = D(fake).mean() - D(real).mean() + cfg.gp_weight * gradient_penalty(D, real, fake, gen)
-            opt_d.zero_grad(set_to_none=True)
-            d_loss.backward()
-            opt_d.step()
+            d_loss = _critic_step(cfg, G, D, opt_d, rng, gen)
         fake_logits = D(G(torch.randn(cfg.batch_size, cfg.latent_dim, generator=gen)))
         g_loss = bce(fake_logits, ones) if cfg.loss == "gan" else -fake_logits.mean()
         opt_g.zero_grad(set_to_none=True)
@@ -220,6 +238,13 @@ def _train(cfg: ToyGANConfig, progress: bool) -> ToyGANRun:
             snapshot(step)
 
     counts_arr = np.asarray(counts)
-    return ToyGANRun(config=cfg, steps=np.asarray(steps), samples=np.asarray(samples),
-                     covered=(counts_arr >= cfg.min_count).sum(axis=1), shares=np.asarray(shares),
-                     d_loss=d_hist, g_loss=g_hist, centers=centers)
+    return ToyGANRun(
+        config=cfg,
+        steps=np.asarray(steps),
+        samples=np.asarray(samples),
+        covered=(counts_arr >= cfg.min_count).sum(axis=1),
+        shares=np.asarray(shares),
+        d_loss=d_hist,
+        g_loss=g_hist,
+        centers=centers,
+    )

@@ -11,6 +11,7 @@ generator cannot map a connected latent space onto them without sending some lat
 into the gaps between them: the singular samples behind forgery traces (thesis laws 1.1-1.3).
 :func:`separated_components` reads that number of components off the :math:`H_0` diagram.
 """
+
 from __future__ import annotations
 
 import math
@@ -127,7 +128,7 @@ def largest_h0_gap(h0, min_ratio: float = 2.0, max_components: int = 20) -> Comp
     n_cuts = min(deaths.size - 1, int(max_components) - n_essential)
     if n_cuts >= 1:
         with np.errstate(divide="ignore"):
-            ratios = deaths[:n_cuts] / deaths[1:n_cuts + 1]
+            ratios = deaths[:n_cuts] / deaths[1 : n_cuts + 1]
         j = int(np.argmax(ratios))
         if ratios[j] >= float(min_ratio):
             return ComponentGap(n_essential + j + 1, float(deaths[j + 1]), float(deaths[j]))

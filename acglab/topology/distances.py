@@ -20,6 +20,7 @@ compared (useful for clouds cut at different ``max_edge_length``).
 Superlevel diagrams (``birth >= death``, essential deaths ``-inf``) are compared after negating
 both coordinates, which leaves both distances unchanged and is the form gudhi expects.
 """
+
 from __future__ import annotations
 
 import math
@@ -38,8 +39,10 @@ def _comparable_pair(a, b, dimension: int, essential: str) -> tuple[np.ndarray, 
     pa, pb = bars_of(a, dimension), bars_of(b, dimension)
     sa, sb = is_superlevel(pa), is_superlevel(pb)
     if sa != sb and len(pa) and len(pb):
-        raise TopologyInputError("one diagram is of a sublevel and the other of a superlevel filtration; "
-                                 "compute both with the same filtration")
+        raise TopologyInputError(
+            "one diagram is of a sublevel and the other of a superlevel filtration; "
+            "compute both with the same filtration"
+        )
     if sa or sb:
         pa, pb = -pa, -pb
     if essential == "drop":
@@ -67,8 +70,9 @@ def bottleneck_distance(a, b, dimension: int = 0, essential: str = "match") -> f
     return float(gudhi.bottleneck_distance(pa, pb, e=0))
 
 
-def wasserstein_distance(a, b, order: float = 1.0, internal_p: float = math.inf, dimension: int = 0,
-                         essential: str = "match") -> float:
+def wasserstein_distance(
+    a, b, order: float = 1.0, internal_p: float = math.inf, dimension: int = 0, essential: str = "match"
+) -> float:
     r"""Wasserstein distance :math:`W_q` between two diagrams.
 
     Parameters
@@ -89,5 +93,6 @@ def wasserstein_distance(a, b, order: float = 1.0, internal_p: float = math.inf,
     pa, pb = _comparable_pair(a, b, dimension, essential)
     with warnings.catch_warnings():  # gudhi warns when essential counts differ: we document inf
         warnings.simplefilter("ignore", UserWarning)
-        return float(gudhi_wasserstein(pa, pb, order=float(order), internal_p=float(internal_p),
-                                       keep_essential_parts=True))
+        return float(
+            gudhi_wasserstein(pa, pb, order=float(order), internal_p=float(internal_p), keep_essential_parts=True)
+        )

@@ -12,6 +12,7 @@ original features.
 umap-learn compiles its kernels with numba on first use: the first call in a process takes
 tens of seconds, later ones are fast. It is imported only when an embedding is computed.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,8 +20,14 @@ import numpy as np
 from acglab.topology.inputs import TopologyInputError, as_point_cloud
 
 
-def umap_embedding(x, n_components: int = 2, n_neighbors: int = 15, min_dist: float = 0.1,
-                   seed: int | None = 0, metric: str = "euclidean") -> np.ndarray:
+def umap_embedding(
+    x,
+    n_components: int = 2,
+    n_neighbors: int = 15,
+    min_dist: float = 0.1,
+    seed: int | None = 0,
+    metric: str = "euclidean",
+) -> np.ndarray:
     """UMAP layout of the rows of ``x``.
 
     Parameters
@@ -42,17 +49,23 @@ def umap_embedding(x, n_components: int = 2, n_neighbors: int = 15, min_dist: fl
     if n_components not in (2, 3):
         raise TopologyInputError(f"n_components must be 2 or 3 (a layout to plot), got {n_components!r}")
     if n <= n_components + 1:
-        raise TopologyInputError(f"UMAP needs more than {n_components + 1} points for a {n_components}-D layout, got {n}")
+        raise TopologyInputError(
+            f"UMAP needs more than {n_components + 1} points for a {n_components}-D layout, got {n}"
+        )
     if int(n_neighbors) < 2:
         raise TopologyInputError(f"n_neighbors must be >= 2, got {n_neighbors!r}")
     if not 0 <= float(min_dist) < 1:
         raise TopologyInputError(f"min_dist must be in [0, 1), got {min_dist!r}")
     import umap  # first import compiles numba kernels (slow): keep it out of module import
 
-    reducer = umap.UMAP(n_components=int(n_components), n_neighbors=min(int(n_neighbors), n - 1),
-                        min_dist=float(min_dist), metric=metric,
-                        random_state=None if seed is None else int(seed),
-                        n_jobs=1 if seed is not None else -1)
+    reducer = umap.UMAP(
+        n_components=int(n_components),
+        n_neighbors=min(int(n_neighbors), n - 1),
+        min_dist=float(min_dist),
+        metric=metric,
+        random_state=None if seed is None else int(seed),
+        n_jobs=1 if seed is not None else -1,
+    )
     try:
         layout = reducer.fit_transform(pts)
     except ValueError as err:  # e.g. an unknown metric name
@@ -85,5 +98,5 @@ def pca_projection(x, n_components: int = 2) -> LinearProjection:
     _, s, vt = np.linalg.svd(pts - mean, full_matrices=False)
     vt = vt[: int(n_components)]
     vt *= np.sign(vt[np.arange(len(vt)), np.abs(vt).argmax(1)])[:, None]
-    var = s ** 2
+    var = s**2
     return LinearProjection(mean, vt, var[: int(n_components)] / max(var.sum(), 1e-300))

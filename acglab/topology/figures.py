@@ -6,6 +6,7 @@ notebook can update in place) when ``widget=True``. Essential classes (death ``i
 (above them for ``inf``, below for ``-inf``), named "inf" in the legend. plotly is imported
 only when a figure is drawn.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -73,29 +74,53 @@ def persistence_diagram_figure(diagrams, title: str = "persistence diagram", wid
         essential = ~np.isfinite(bars[:, 1])
         any_essential["top"] |= bool(np.isposinf(bars[:, 1]).any())
         any_essential["bottom"] |= bool(np.isneginf(bars[:, 1]).any())
-        death_text = np.where(np.isposinf(bars[:, 1]), "inf", np.where(
-            np.isneginf(bars[:, 1]), "-inf", np.char.mod("%.4g", np.where(essential, 0, bars[:, 1]))))
-        fig.add_trace(go.Scatter(
-            x=bars[:, 0], y=_drawn(bars[:, 1], top, bottom), mode="markers", name=_dimension_name(k),
-            marker=dict(color=DIMENSION_COLORS[k % len(DIMENSION_COLORS)], size=7, opacity=0.8,
-                        symbol=np.where(essential, "triangle-up", "circle")),
-            customdata=np.stack([death_text, np.char.mod("%.4g", np.abs(bars[:, 1] - bars[:, 0]))], axis=1)
-            if len(bars) else None,
-            hovertemplate=f"H{k}<br>birth %{{x:.4g}}<br>death %{{customdata[0]}}"
-                          "<br>persistence %{customdata[1]}<extra></extra>",
-        ))
-    fig.add_trace(go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="diagonal",
-                             line=dict(color="grey", dash="dot"), hoverinfo="skip"))
+        death_text = np.where(
+            np.isposinf(bars[:, 1]),
+            "inf",
+            np.where(np.isneginf(bars[:, 1]), "-inf", np.char.mod("%.4g", np.where(essential, 0, bars[:, 1]))),
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=bars[:, 0],
+                y=_drawn(bars[:, 1], top, bottom),
+                mode="markers",
+                name=_dimension_name(k),
+                marker=dict(
+                    color=DIMENSION_COLORS[k % len(DIMENSION_COLORS)],
+                    size=7,
+                    opacity=0.8,
+                    symbol=np.where(essential, "triangle-up", "circle"),
+                ),
+                customdata=np.stack([death_text, np.char.mod("%.4g", np.abs(bars[:, 1] - bars[:, 0]))], axis=1)
+                if len(bars)
+                else None,
+                hovertemplate=f"H{k}<br>birth %{{x:.4g}}<br>death %{{customdata[0]}}"
+                "<br>persistence %{customdata[1]}<extra></extra>",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=[lo, hi], y=[lo, hi], mode="lines", name="diagonal", line=dict(color="grey", dash="dot"), hoverinfo="skip"
+        )
+    )
     levels = [y for y, used in ((top, any_essential["top"]), (bottom, any_essential["bottom"])) if used]
     if levels:
         xs, ys = [], []
         for y in levels:
             xs += [lo, hi, None]
             ys += [y, y, None]
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name="inf", hoverinfo="skip",
-                                 line=dict(color="black", dash="dash", width=1)))
-    fig.update_layout(title=title, width=520, height=520, xaxis=dict(title="birth", range=[lo, hi]),
-                      yaxis=dict(title="death", range=[lo, hi], scaleanchor="x", scaleratio=1))
+        fig.add_trace(
+            go.Scatter(
+                x=xs, y=ys, mode="lines", name="inf", hoverinfo="skip", line=dict(color="black", dash="dash", width=1)
+            )
+        )
+    fig.update_layout(
+        title=title,
+        width=520,
+        height=520,
+        xaxis=dict(title="birth", range=[lo, hi]),
+        yaxis=dict(title="death", range=[lo, hi], scaleanchor="x", scaleratio=1),
+    )
     return fig
 
 
@@ -120,16 +145,34 @@ def barcode_figure(diagrams, title: str = "barcode", widget: bool = False):
             xs += [birth, float(_drawn(np.array(death), top, bottom)), None]
             ys += [row, row, None]
             row += 1
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=_dimension_name(k),
-                                 line=dict(color=DIMENSION_COLORS[k % len(DIMENSION_COLORS)], width=3)))
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                name=_dimension_name(k),
+                line=dict(color=DIMENSION_COLORS[k % len(DIMENSION_COLORS)], width=3),
+            )
+        )
         row += 1  # a blank row between dimensions
-    fig.update_layout(title=title, height=min(900, 200 + 6 * row), xaxis=dict(title="scale"),
-                      yaxis=dict(title="bars", showticklabels=False, autorange="reversed"))
+    fig.update_layout(
+        title=title,
+        height=min(900, 200 + 6 * row),
+        xaxis=dict(title="scale"),
+        yaxis=dict(title="bars", showticklabels=False, autorange="reversed"),
+    )
     return fig
 
 
-def embedding_figure(embedding, labels=None, hover_text=None, label_names: dict | None = None,
-                     title: str = "embedding", marker_size: float = 4, widget: bool = False):
+def embedding_figure(
+    embedding,
+    labels=None,
+    hover_text=None,
+    label_names: dict | None = None,
+    title: str = "embedding",
+    marker_size: float = 4,
+    widget: bool = False,
+):
     """Scatter plot of a 2-D or 3-D embedding, one trace per label.
 
     Parameters
@@ -165,8 +208,12 @@ def embedding_figure(embedding, labels=None, hover_text=None, label_names: dict 
     fig = _new_figure(widget)
     for label in np.unique(labels):
         sel = labels == label
-        common = dict(mode="markers", name=str(names.get(label.item(), label)), marker=dict(size=marker_size),
-                      text=None if hover_text is None else hover_text[sel])
+        common = dict(
+            mode="markers",
+            name=str(names.get(label.item(), label)),
+            marker=dict(size=marker_size),
+            text=None if hover_text is None else hover_text[sel],
+        )
         if emb.shape[1] == 2:
             fig.add_trace(go.Scatter(x=emb[sel, 0], y=emb[sel, 1], **common))
         else:

@@ -5,6 +5,7 @@ array of bars of shape ``(n_k, 2)``: column 0 the birth, column 1 the death of e
 (``inf`` for a class that never dies). Diagrams of a superlevel filtration keep the image
 values, so there ``birth >= death`` and an essential class dies at ``-inf``.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,7 +21,8 @@ def as_point_cloud(x) -> np.ndarray:
     arr = np.asarray(x.detach().cpu() if hasattr(x, "detach") else x, dtype=np.float64)
     if arr.ndim != 2 or arr.shape[0] < 1 or arr.shape[1] < 1:
         raise TopologyInputError(
-            f"a point cloud must be a 2-D array (n_points, dim) with at least one point, got shape {arr.shape}")
+            f"a point cloud must be a 2-D array (n_points, dim) with at least one point, got shape {arr.shape}"
+        )
     if not np.isfinite(arr).all():
         bad = int((~np.isfinite(arr)).any(axis=1).sum())
         raise TopologyInputError(f"{bad} point(s) contain NaN or inf; drop or repair them first")
@@ -32,7 +34,8 @@ def as_image(image) -> np.ndarray:
     arr = np.asarray(image, dtype=np.float64)
     if arr.ndim == 3 and arr.shape[-1] in (3, 4):
         raise TopologyInputError(
-            f"expected a grey-level image (H, W), got a colour image of shape {arr.shape}; convert it to grey first")
+            f"expected a grey-level image (H, W), got a colour image of shape {arr.shape}; convert it to grey first"
+        )
     if arr.ndim != 2 or min(arr.shape) < 1:
         raise TopologyInputError(f"expected a non-empty 2-D image (H, W), got shape {arr.shape}")
     if not np.isfinite(arr).all():
@@ -81,6 +84,8 @@ def is_superlevel(bars: np.ndarray) -> bool:
     bars = as_bars(bars)
     down, up = bars[:, 1] < bars[:, 0], bars[:, 1] > bars[:, 0]
     if down.any() and up.any():
-        raise TopologyInputError("the bars mix sublevel (death > birth) and superlevel (death < birth) "
-                                 "orientations; compare diagrams of one kind of filtration")
+        raise TopologyInputError(
+            "the bars mix sublevel (death > birth) and superlevel (death < birth) "
+            "orientations; compare diagrams of one kind of filtration"
+        )
     return bool(down.any())

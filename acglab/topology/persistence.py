@@ -27,6 +27,7 @@ but explodes above (minutes in 8-D); Rips works in any dimension but grows like
 :math:`n^{k+2}` for :math:`H_k`, so ``max_edge_length`` (a cut) and ``sparse`` (an
 approximation) keep it tractable.
 """
+
 from __future__ import annotations
 
 import math
@@ -73,8 +74,7 @@ def sort_bars(bars: np.ndarray) -> np.ndarray:
     return bars[np.lexsort((bars[:, 0], -length))]
 
 
-def simplex_tree_diagrams(simplex_tree, max_dimension: int, min_persistence: float = 0.0,
-                          rescale=None) -> Diagrams:
+def simplex_tree_diagrams(simplex_tree, max_dimension: int, min_persistence: float = 0.0, rescale=None) -> Diagrams:
     """Persistence of a gudhi ``SimplexTree`` or ``CubicalComplex`` as ``{k: bars (n_k, 2)}``
     for ``k = 0 .. max_dimension``, each sorted by :func:`sort_bars`.
 
@@ -95,8 +95,13 @@ def simplex_tree_diagrams(simplex_tree, max_dimension: int, min_persistence: flo
     return out
 
 
-def rips_persistence(x, max_dimension: int = 1, max_edge_length: float = math.inf,
-                     sparse: float | None = None, min_persistence: float = 0.0) -> Diagrams:
+def rips_persistence(
+    x,
+    max_dimension: int = 1,
+    max_edge_length: float = math.inf,
+    sparse: float | None = None,
+    min_persistence: float = 0.0,
+) -> Diagrams:
     r"""Persistence of the Vietoris–Rips filtration of a point cloud.
 
     A simplex :math:`\sigma` enters at :math:`t(\sigma) = \max_{p, q \in \sigma} \|p - q\|_2`.
@@ -126,8 +131,7 @@ def rips_persistence(x, max_dimension: int = 1, max_edge_length: float = math.in
     cut = _check_cut(max_edge_length)
     if sparse is not None and not float(sparse) > 0:
         raise TopologyInputError(f"sparse (the approximation parameter) must be positive, got {sparse!r}")
-    rips = gudhi.RipsComplex(points=pts, max_edge_length=cut,
-                             sparse=None if sparse is None else float(sparse))
+    rips = gudhi.RipsComplex(points=pts, max_edge_length=cut, sparse=None if sparse is None else float(sparse))
     if sparse is None and max_dimension >= 1:
         st = rips.create_simplex_tree(max_dimension=1)
         st.collapse_edges(nb_iterations=1)
@@ -137,8 +141,9 @@ def rips_persistence(x, max_dimension: int = 1, max_edge_length: float = math.in
     return simplex_tree_diagrams(st, max_dimension, min_persistence)
 
 
-def alpha_persistence(x, max_dimension: int = 1, max_edge_length: float = math.inf,
-                      min_persistence: float = 0.0) -> Diagrams:
+def alpha_persistence(
+    x, max_dimension: int = 1, max_edge_length: float = math.inf, min_persistence: float = 0.0
+) -> Diagrams:
     r"""Persistence of the Alpha filtration of a point cloud, reported on the diameter scale.
 
     gudhi gives each simplex the squared radius :math:`r^2` of its smallest empty
@@ -171,9 +176,14 @@ def alpha_persistence(x, max_dimension: int = 1, max_edge_length: float = math.i
     return diagrams
 
 
-def point_cloud_persistence(x, max_dimension: int = 1, complex: str = "auto",
-                            max_edge_length: float = math.inf, sparse: float | None = None,
-                            min_persistence: float = 0.0) -> Diagrams:
+def point_cloud_persistence(
+    x,
+    max_dimension: int = 1,
+    complex: str = "auto",
+    max_edge_length: float = math.inf,
+    sparse: float | None = None,
+    min_persistence: float = 0.0,
+) -> Diagrams:
     """Persistence diagrams of a point cloud on the diameter scale (Rips edge length).
 
     ``complex="auto"`` uses the Alpha complex for points of dimension ``d <= 3`` (exact and
@@ -189,8 +199,9 @@ def point_cloud_persistence(x, max_dimension: int = 1, complex: str = "auto",
     return rips_persistence(pts, max_dimension, max_edge_length, sparse, min_persistence)
 
 
-def cubical_persistence(image, filtration: str = "sublevel", connectivity: int = 8,
-                        min_persistence: float = 0.0) -> Diagrams:
+def cubical_persistence(
+    image, filtration: str = "sublevel", connectivity: int = 8, min_persistence: float = 0.0
+) -> Diagrams:
     r"""Persistence of the sublevel sets :math:`\{I \le t\}` or superlevel sets
     :math:`\{I \ge t\}` of a grey-level image, with a cubical complex.
 
@@ -219,6 +230,9 @@ def cubical_persistence(image, filtration: str = "sublevel", connectivity: int =
         raise TopologyInputError(f"connectivity must be 4 or 8, got {connectivity!r}")
     sign = 1.0 if filtration == "sublevel" else -1.0
     values = sign * img
-    cc = (gudhi.CubicalComplex(top_dimensional_cells=values) if connectivity == 8
-          else gudhi.CubicalComplex(vertices=values))
+    cc = (
+        gudhi.CubicalComplex(top_dimensional_cells=values)
+        if connectivity == 8
+        else gudhi.CubicalComplex(vertices=values)
+    )
     return simplex_tree_diagrams(cc, 1, min_persistence, rescale=lambda bars: sign * bars)

@@ -20,6 +20,7 @@ Modules, in the order a run uses them:
     from acglab.train import preset, train
     summary = train(preset("quick"), train_table, val_table, "runs/quick")
 """
+
 from __future__ import annotations
 
 from acglab.lazy import lazy_getattr

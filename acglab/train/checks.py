@@ -1,4 +1,5 @@
 """Can a training part train a model? (:func:`check_training_table`)"""
+
 from __future__ import annotations
 
 from acglab.data.samples import FAKE, REAL, SampleTable

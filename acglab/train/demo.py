@@ -7,6 +7,7 @@ that it trains in a couple of minutes on a laptop CPU. Its validation part calib
 probabilities like any run's. It is a teaching stand-in: a researcher trains ``acglab train
 --preset quick`` (or ``full``) and points the app at that checkpoint.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,9 @@ def demo_config(epochs: int = DEMO_EPOCHS):
 
     quick = PRESETS["quick"]
     ot = {**quick.model_options.get("ot", {}), "bank_size": 256, "warmup": 64, "refit_every": 4}
-    return preset("quick", epochs=epochs, frames_per_video=1, num_workers=0,
-                  model_options={**quick.model_options, "ot": ot})
+    return preset(
+        "quick", epochs=epochs, frames_per_video=1, num_workers=0, model_options={**quick.model_options, "ot": ot}
+    )
 
 
 def demo_detector(data=None, root=None, epochs: int = DEMO_EPOCHS, progress: bool = False) -> Path:
@@ -47,8 +49,17 @@ def demo_detector(data=None, root=None, epochs: int = DEMO_EPOCHS, progress: boo
         table = load_dataset(data)
         split = split_by_target(table)
         parts = {part: table.subset(videos) for part, videos in split.parts.items()}
-        train(config, parts["train"], parts["val"], run_dir, device="cpu", progress=progress, data_root=data,
-              resume=(run_dir / "last.pt").is_file(), config_extra={"preset": "demo", "split": "split_by_target(seed=0)"})
+        train(
+            config,
+            parts["train"],
+            parts["val"],
+            run_dir,
+            device="cpu",
+            progress=progress,
+            data_root=data,
+            resume=(run_dir / "last.pt").is_file(),
+            config_extra={"preset": "demo", "split": "split_by_target(seed=0)"},
+        )
     best = run_dir / "best.pt"
     if not best.is_file():
         best = run_dir / "last.pt"

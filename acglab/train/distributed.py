@@ -20,6 +20,7 @@ of each step's data. Before validation rank 0's buffers are copied to all proces
 (:func:`sync_buffers`). Validation scores are gathered so every process computes the same
 metrics; only rank 0 writes logs and checkpoints.
 """
+
 from __future__ import annotations
 
 import os

@@ -12,6 +12,7 @@ running mean of a feature bank would hold features no encoder produced. With a s
 the average of the last few hundred steps scores more steadily from epoch to epoch than the
 weights of the last step, so that the last checkpoint and the one validation chooses differ less.
 """
+
 from __future__ import annotations
 
 import copy

@@ -10,6 +10,7 @@ are cached in ``cache_dir()/landmarks/<hash of the dataset folder>[-68].json``, 
 path and checked against each file's size and modification time. Images where no face is found
 map to nothing and stay real during training.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,9 +24,9 @@ from tqdm.auto import tqdm
 from acglab.data.layouts import offline
 from acglab.data.samples import REAL, SampleTable
 from acglab.errors import AcglabError, ImageError
+from acglab.fileio import write_text_atomic
 from acglab.paths import cache_dir
 from acglab.train.presets import LANDMARK_POINTS
-from acglab.fileio import write_text_atomic
 
 #: smallest face side searched for in face crops (the face fills most of the crop)
 CROP_MIN_FACE_SIZE = 40
@@ -79,8 +80,9 @@ def detect_landmarks68(path: str) -> np.ndarray | None:
     return landmarks68(image, box=faces[0].box) if faces else None
 
 
-def face_landmarks(table: SampleTable, root=None, progress: bool = True, detect=None,
-                   points: int = 5) -> dict[str, np.ndarray]:
+def face_landmarks(
+    table: SampleTable, root=None, progress: bool = True, detect=None, points: int = 5
+) -> dict[str, np.ndarray]:
     """``{image path: (points, 2) float32 landmarks}`` of the real samples of ``table`` that show a face.
 
     Parameters

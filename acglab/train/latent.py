@@ -13,6 +13,7 @@ One entry point, :func:`train_latent`, for the autoencoder, the VAE and the clus
    and ``best.pt`` is the epoch with the lowest one.
 4. **End**: ``summary.json``.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -67,7 +68,7 @@ class LatentConfig:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
-    def check(self) -> "LatentConfig":
+    def check(self) -> LatentConfig:
         from acglab.models.latent import LATENT_MODELS
 
         problems = [
@@ -75,8 +76,10 @@ class LatentConfig:
             (self.latent_dim < 1, f"latent_dim must be at least 1, got {self.latent_dim}"),
             (self.model == "gmvae" and self.k < 2, f"the clustering VAE needs k >= 2 clusters, got {self.k}"),
             (self.epochs < 1, f"epochs must be at least 1, got {self.epochs}"),
-            (self.pretrain_epochs is not None and not 0 <= self.pretrain_epochs < self.epochs,
-             f"pretrain_epochs must lie in [0, epochs), got {self.pretrain_epochs}"),
+            (
+                self.pretrain_epochs is not None and not 0 <= self.pretrain_epochs < self.epochs,
+                f"pretrain_epochs must lie in [0, epochs), got {self.pretrain_epochs}",
+            ),
             (self.batch_size < 2, f"batch size must be at least 2, got {self.batch_size}"),
             (not self.lr > 0, f"learning rate must be positive, got {self.lr}"),
             (self.beta < 0, f"beta must be non-negative, got {self.beta}"),
@@ -90,8 +93,14 @@ class LatentConfig:
 
 def model_config(config: LatentConfig, data: ImageArray) -> dict:
     """The model settings of a run on ``data`` (its channels and side)."""
-    return {"model": config.model, "channels": data.channels, "img_size": data.side, "latent_dim": config.latent_dim,
-            "base": config.base, "k": config.k if config.model == "gmvae" else None}
+    return {
+        "model": config.model,
+        "channels": data.channels,
+        "img_size": data.side,
+        "latent_dim": config.latent_dim,
+        "base": config.base,
+        "k": config.k if config.model == "gmvae" else None,
+    }
 
 
 def pretrain_epochs(config: LatentConfig) -> int:
@@ -108,8 +117,12 @@ def encode_all(model, data: ImageArray, index: np.ndarray | None = None, batch_s
     model.eval()
     index = np.arange(len(data)) if index is None else index
     try:
-        return torch.cat([model.encode(torch.from_numpy(data.batch(index[i:i + batch_size])))
-                          for i in range(0, len(index), batch_size)])
+        return torch.cat(
+            [
+                model.encode(torch.from_numpy(data.batch(index[i : i + batch_size])))
+                for i in range(0, len(index), batch_size)
+            ]
+        )
     finally:
         model.train(was)
 
@@ -125,13 +138,14 @@ def epoch_batches(n: int, batch_size: int, seed: int, epoch: int) -> list[np.nda
     """The minibatches of one epoch: a permutation drawn from ``(seed, epoch)``; a last batch of
     one image is dropped (BatchNorm needs two)."""
     order = np.random.default_rng([seed, epoch]).permutation(n)
-    batches = [order[i:i + batch_size] for i in range(0, n, batch_size)]
+    batches = [order[i : i + batch_size] for i in range(0, n, batch_size)]
     return [b for b in batches if len(b) > 1]
 
 
 @torch.no_grad()
-def mean_loss(model, data: ImageArray, index: np.ndarray, beta: float, batch_size: int = 256,
-              pretraining: bool = False) -> dict[str, float]:
+def mean_loss(
+    model, data: ImageArray, index: np.ndarray, beta: float, batch_size: int = 256, pretraining: bool = False
+) -> dict[str, float]:
     """The loss parts averaged over the images ``index`` (model in eval mode, fixed noise)."""
     from acglab.models.latent.models import reconstruction_loss
 
@@ -142,7 +156,7 @@ def mean_loss(model, data: ImageArray, index: np.ndarray, beta: float, batch_siz
     torch.manual_seed(0)
     try:
         for i in range(0, len(index), batch_size):
-            idx = index[i:i + batch_size]
+            idx = index[i : i + batch_size]
             x = torch.from_numpy(data.batch(idx))
             _, parts = reconstruction_loss(model, x) if pretraining else model.loss(x, beta)
             for k, v in parts.items():
@@ -186,7 +200,9 @@ def _start_latent_run(config: LatentConfig, data: ImageArray, run_dir: Path, res
     if resume and not (run_dir / LAST).is_file():
         raise CheckpointError(f"{run_dir} holds no {LAST} to resume; start without --resume")
     if not resume and (run_dir / LAST).exists():
-        raise AcglabError(f"{run_dir} already holds a training run; pass --resume to continue it or choose another --out")
+        raise AcglabError(
+            f"{run_dir} already holds a training run; pass --resume to continue it or choose another --out"
+        )
     if len(data) < 4:
         raise AcglabError(f"{len(data)} images are too few to train a latent model")
     train_idx, val_idx = holdout(len(data), config.val_fraction, config.seed)
@@ -199,8 +215,10 @@ def _start_latent_run(config: LatentConfig, data: ImageArray, run_dir: Path, res
         saved = (ckpt.get("state") or {}).get("latent_config") or {}
         changed = [k for k in saved if k not in ("epochs", "checkpoint_every") and saved[k] != config.to_dict().get(k)]
         if changed:
-            raise CheckpointError(f"{run_dir / LAST} was trained with other settings ({', '.join(changed)}); "
-                                  "resume with the same settings or start a new run folder")
+            raise CheckpointError(
+                f"{run_dir / LAST} was trained with other settings ({', '.join(changed)}); "
+                "resume with the same settings or start a new run folder"
+            )
         load_weights(model, ckpt)
         optimizer.load_state_dict(ckpt["optimizer"])
         state.update({k: ckpt["state"][k] for k in state})
@@ -213,15 +231,22 @@ def _latent_steps(run: _LatentRun, batches: list, pretraining: bool, max_steps: 
     from acglab.models.latent.models import reconstruction_loss
 
     config, state, sums = run.config, run.state, run.state["sums"]
-    bar = tqdm(batches[state["batch"]:], desc=f"epoch {state['epoch'] + 1}/{config.epochs}", unit="batch",
-               disable=not progress, leave=False)
+    bar = tqdm(
+        batches[state["batch"] :],
+        desc=f"epoch {state['epoch'] + 1}/{config.epochs}",
+        unit="batch",
+        disable=not progress,
+        leave=False,
+    )
     try:
         for b in bar:
             x = torch.from_numpy(run.data.batch(run.train_idx[b]))
             run.optimizer.zero_grad(set_to_none=True)
             loss, parts = reconstruction_loss(run.model, x) if pretraining else run.model.loss(x, config.beta)
             if not math.isfinite(parts["total"]):
-                raise AcglabError(f"the loss became {parts['total']} at step {state['step'] + 1}; lower the learning rate")
+                raise AcglabError(
+                    f"the loss became {parts['total']} at step {state['step'] + 1}; lower the learning rate"
+                )
             loss.backward()
             run.optimizer.step()
             state["batch"] += 1
@@ -243,11 +268,20 @@ def _end_latent_epoch(run: _LatentRun, n_batches: int, pretraining: bool, second
     config, state = run.config, run.state
     if pretraining and state["epoch"] + 1 == pretrain_epochs(config):  # VaDE: centres from k-means of the codes
         run.model.init_centres(encode_all(run.model, run.data, run.train_idx), seed=config.seed)
-    row = {"epoch": state["epoch"] + 1, "step": state["step"], "phase": "pretrain" if pretraining else "train",
-           **{f"train_{k}": v / max(n_batches, 1) for k, v in state["sums"].items()}, "seconds": seconds}
+    row = {
+        "epoch": state["epoch"] + 1,
+        "step": state["step"],
+        "phase": "pretrain" if pretraining else "train",
+        **{f"train_{k}": v / max(n_batches, 1) for k, v in state["sums"].items()},
+        "seconds": seconds,
+    }
     if len(run.val_idx):
-        row.update({f"val_{k}": v for k, v in
-                    mean_loss(run.model, run.data, run.val_idx, config.beta, pretraining=pretraining).items()})
+        row.update(
+            {
+                f"val_{k}": v
+                for k, v in mean_loss(run.model, run.data, run.val_idx, config.beta, pretraining=pretraining).items()
+            }
+        )
     key = "val_total" if len(run.val_idx) else "train_total"
     better = not pretraining and (state["best"] is None or row[key] < state["best"])
     if better:
@@ -257,12 +291,22 @@ def _end_latent_epoch(run: _LatentRun, n_batches: int, pretraining: bool, second
     run.save(best=better)
     run.log.epoch(state["history"])
     if progress:
-        tqdm.write(f"epoch {row['epoch']}: loss {row['train_total']:.3f}"
-                   + (f", val {row['val_total']:.3f}" if "val_total" in row else ""))
+        tqdm.write(
+            f"epoch {row['epoch']}: loss {row['train_total']:.3f}"
+            + (f", val {row['val_total']:.3f}" if "val_total" in row else "")
+        )
 
 
-def train_latent(config: LatentConfig, data: ImageArray, run_dir, *, resume: bool = False, progress: bool = True,
-                 max_steps: int | None = None, config_extra: dict | None = None) -> dict:
+def train_latent(
+    config: LatentConfig,
+    data: ImageArray,
+    run_dir,
+    *,
+    resume: bool = False,
+    progress: bool = True,
+    max_steps: int | None = None,
+    config_extra: dict | None = None,
+) -> dict:
     """Train the latent model ``config`` describes on ``data`` into ``run_dir`` (module notes).
 
     Returns the summary dict (also ``run_dir/summary.json``)."""
@@ -270,9 +314,15 @@ def train_latent(config: LatentConfig, data: ImageArray, run_dir, *, resume: boo
     run = _start_latent_run(config, data, Path(run_dir).expanduser(), resume)
     state = run.state
     run.log = RunLog(run.run_dir)
-    run.log.json("config.json", {**(config_extra or {}), "latent": config.to_dict(), "model": run.model.config,
-                                 "data": {"source": data.source, "images": len(data), "train": len(run.train_idx),
-                                          "val": len(run.val_idx)}})
+    run.log.json(
+        "config.json",
+        {
+            **(config_extra or {}),
+            "latent": config.to_dict(),
+            "model": run.model.config,
+            "data": {"source": data.source, "images": len(data), "train": len(run.train_idx), "val": len(run.val_idx)},
+        },
+    )
     run.model.train()
     started = time.perf_counter()
     try:
@@ -288,11 +338,21 @@ def train_latent(config: LatentConfig, data: ImageArray, run_dir, *, resume: boo
                 break
     finally:
         run.log.close()
-    summary = {"run_dir": str(run.run_dir), "finished": state["epoch"] >= config.epochs, "epochs": state["epoch"],
-               "steps": state["step"], "best": {"metric": "val_total" if len(run.val_idx) else "train_total",
-                                                "value": state["best"], "epoch": state["best_epoch"]},
-               "history": state["history"], "wall_seconds": time.perf_counter() - started,
-               "config": config.to_dict(), "model": run.model.config}
+    summary = {
+        "run_dir": str(run.run_dir),
+        "finished": state["epoch"] >= config.epochs,
+        "epochs": state["epoch"],
+        "steps": state["step"],
+        "best": {
+            "metric": "val_total" if len(run.val_idx) else "train_total",
+            "value": state["best"],
+            "epoch": state["best_epoch"],
+        },
+        "history": state["history"],
+        "wall_seconds": time.perf_counter() - started,
+        "config": config.to_dict(),
+        "model": run.model.config,
+    }
     write_json_atomic(run.run_dir / "summary.json", summary)
     return summary
 
@@ -304,8 +364,10 @@ def latent_model_from_checkpoint(path, map_location="cpu"):
 
     ckpt = load_checkpoint(path, map_location)
     if ckpt["config"].get("kind") != KIND:
-        raise CheckpointError(f"{path} holds a detector ({ckpt['config'].get('arch')!r}), not a latent model; "
-                              "train one with `acglab latent train`")
+        raise CheckpointError(
+            f"{path} holds a detector ({ckpt['config'].get('arch')!r}), not a latent model; "
+            "train one with `acglab latent train`"
+        )
     model = build_latent_model(ckpt["config"])
     load_weights(model, ckpt)
     return model.eval()
@@ -316,8 +378,10 @@ def run_key(config: LatentConfig, data: ImageArray) -> str:
     import hashlib
     import json
 
-    blob = json.dumps({"config": config.to_dict(), "source": data.source, "n": len(data),
-                       "side": data.side, "first": data.ids[:3]}, sort_keys=True)
+    blob = json.dumps(
+        {"config": config.to_dict(), "source": data.source, "n": len(data), "side": data.side, "first": data.ids[:3]},
+        sort_keys=True,
+    )
     return hashlib.sha1(blob.encode()).hexdigest()[:16]
 
 

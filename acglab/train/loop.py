@@ -29,29 +29,30 @@ Read top to bottom, one run is:
 
 Only the main process (rank 0) writes files. Checkpoints are written atomically.
 """
+
 from __future__ import annotations
 
 import contextlib
 import math
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from acglab.data.samples import FAKE, SampleTable
-from acglab.errors import DataLayoutError
-from acglab.train import distributed as dist_
 from acglab.data.selection import require_images, select_frames
 from acglab.data.tensors import FaceDataset
+from acglab.errors import DataLayoutError
+from acglab.train import distributed as dist_
 from acglab.train.checks import check_training_table
-from acglab.train.runlog import RunLog
 from acglab.train.options import RunOptions
 from acglab.train.presets import TrainConfig
 from acglab.train.resume import Position
+from acglab.train.runlog import RunLog
 from acglab.train.sampler import EpochSampler
 from acglab.train.seeding import deterministic_mode
 from acglab.train.trainer import CROSS_REPLACED, Trainer
@@ -108,8 +109,17 @@ def train(
     -------
     The summary dict (also written to ``run_dir/summary.json``).
     """
-    opts = RunOptions.checked(config, run_dir, resume=resume, max_steps=max_steps, landmarks=landmarks,
-                              data_root=data_root, progress=progress, on_step=on_step, config_extra=config_extra or {})
+    opts = RunOptions.checked(
+        config,
+        run_dir,
+        resume=resume,
+        max_steps=max_steps,
+        landmarks=landmarks,
+        data_root=data_root,
+        progress=progress,
+        on_step=on_step,
+        config_extra=config_extra or {},
+    )
     c = opts.config
     train_table = select_frames(train_table, c.frames_per_video)
     val_table = select_frames(val_table, c.frames_per_video)
@@ -146,11 +156,16 @@ def _run(opts: RunOptions, ctx: dist_.Context, train_table: SampleTable, val_tab
     trainer.start(opts.resume)
     pos = trainer.position
     log = RunLog(opts.run_dir, enabled=ctx.is_main, purge_step=pos.step + 1 if opts.resume else None)
-    trainer.data_info = {"train_samples": len(train_table), "val_samples": len(val_table),
-                         "root": str(opts.data_root) if opts.data_root else None}
+    trainer.data_info = {
+        "train_samples": len(train_table),
+        "val_samples": len(val_table),
+        "root": str(opts.data_root) if opts.data_root else None,
+    }
     if not opts.resume:
-        log.json("config.json", {**opts.config_extra, "train": c.to_dict(), "model": trainer.model.config,
-                                 "data": trainer.data_info})
+        log.json(
+            "config.json",
+            {**opts.config_extra, "train": c.to_dict(), "model": trainer.model.config, "data": trainer.data_info},
+        )
     data = _epoch_data(c, ctx, trainer.model.normalization, train_table, val_table, landmarks)
 
     started, images, stopped = time.perf_counter(), 0, False
@@ -180,8 +195,15 @@ def train_epoch(trainer: Trainer, data: EpochData, opts: RunOptions, log: RunLog
     data.train_set.set_epoch(pos.epoch)
     data.sampler.set_epoch(pos.epoch, start=pos.batch * c.batch_size)
     loader = _loader(data.train_set, data.sampler, c, ctx.device, c.seed * 1000 + pos.epoch, data.drop_last)
-    bar = tqdm(loader, total=data.steps_per_epoch, initial=pos.batch, desc=f"epoch {pos.epoch + 1}/{c.epochs}",
-               unit="batch", disable=not (opts.bars and ctx.is_main), leave=False)
+    bar = tqdm(
+        loader,
+        total=data.steps_per_epoch,
+        initial=pos.batch,
+        desc=f"epoch {pos.epoch + 1}/{c.epochs}",
+        unit="batch",
+        disable=not (opts.bars and ctx.is_main),
+        leave=False,
+    )
     t0, images_seen, stopped = time.perf_counter(), 0, False
     for images, labels, _ in bar:
         images = images.to(ctx.device, non_blocking=True)
@@ -240,8 +262,11 @@ def _validate(trainer: Trainer, val_set: FaceDataset, row: dict) -> bool:
     fitted temperature for the checkpoint; ``True`` when the selection metric improved (the
     position's best is then this epoch)."""
     c, pos = trainer.config, trainer.position
-    row.update(validate(trainer.eval_model, val_set, trainer.ctx, c.batch_size, trainer.autocast, c.channels_last,
-                        c.num_workers))
+    row.update(
+        validate(
+            trainer.eval_model, val_set, trainer.ctx, c.batch_size, trainer.autocast, c.channels_last, c.num_workers
+        )
+    )
     trainer.calibration = calibration_of(row)
     metric = model_selection_metric(row, pos.best_metric)
     better = improved(row[metric], pos.best_auc)
@@ -261,17 +286,28 @@ def _training_landmarks(config, ctx, table, landmarks, data_root, progress):
     if ctx.is_main:
         dist_.barrier(ctx)
     if not found and FAKE not in table.labels:
-        raise DataLayoutError("--synth-augment found no face landmarks in the real training images, and the train "
-                              "part holds no fake faces; check the face crops or add fake videos")
+        raise DataLayoutError(
+            "--synth-augment found no face landmarks in the real training images, and the train "
+            "part holds no fake faces; check the face crops or add fake videos"
+        )
     return found
 
 
-def _epoch_data(c: TrainConfig, ctx: dist_.Context, norm, train_table: SampleTable, val_table: SampleTable,
-                landmarks: dict | None) -> EpochData:
+def _epoch_data(
+    c: TrainConfig, ctx: dist_.Context, norm, train_table: SampleTable, val_table: SampleTable, landmarks: dict | None
+) -> EpochData:
     """The training set (flips, crops, self-blends), the validation set and the sharded sampler."""
-    train_set = FaceDataset(train_table, c.img_size, norm, train=True, hflip=c.hflip,
-                            synth_augment=_synthesizer(c) if c.synth_augment else False, landmarks=landmarks,
-                            seed=c.seed, crop_size=c.crop_size)
+    train_set = FaceDataset(
+        train_table,
+        c.img_size,
+        norm,
+        train=True,
+        hflip=c.hflip,
+        synth_augment=_synthesizer(c) if c.synth_augment else False,
+        landmarks=landmarks,
+        seed=c.seed,
+        crop_size=c.crop_size,
+    )
     val_set = FaceDataset(val_table, c.img_size, norm, train=False)
     sampler = EpochSampler(len(train_set), seed=c.seed, shuffle=True, rank=ctx.rank, world_size=ctx.world_size)
     drop_last = sampler.shard_size >= c.batch_size  # no 1-image BatchNorm batches
@@ -288,8 +324,15 @@ def _synthesizer(config: TrainConfig):
 def _loader(dataset, sampler, config: TrainConfig, device: torch.device, seed: int, drop_last: bool) -> DataLoader:
     g = torch.Generator()
     g.manual_seed(seed)  # worker seeds come from here, never from the global generator
-    return DataLoader(dataset, batch_size=config.batch_size, sampler=sampler, num_workers=config.num_workers,
-                      drop_last=drop_last, pin_memory=device.type == "cuda", generator=g)
+    return DataLoader(
+        dataset,
+        batch_size=config.batch_size,
+        sampler=sampler,
+        num_workers=config.num_workers,
+        drop_last=drop_last,
+        pin_memory=device.type == "cuda",
+        generator=g,
+    )
 
 
 def _epoch_row(position: Position, trainer: Trainer, ctx: dist_.Context, images: int, seconds: float) -> dict:
@@ -307,8 +350,11 @@ def _epoch_row(position: Position, trainer: Trainer, ctx: dist_.Context, images:
 
 def _epoch_line(row: dict) -> str:
     metrics = [f"{k[4:]} {row[k]:.4f}" for k in ("val_frame_auc", "val_video_auc") if k in row]
-    return (f"epoch {row['epoch']}: loss {row.get('train_loss', float('nan')):.4f}"
-            + (f", {', '.join(metrics)}" if metrics else "") + f", {row['images_per_second']:.1f} img/s")
+    return (
+        f"epoch {row['epoch']}: loss {row.get('train_loss', float('nan')):.4f}"
+        + (f", {', '.join(metrics)}" if metrics else "")
+        + f", {row['images_per_second']:.1f} img/s"
+    )
 
 
 def _summary(opts: RunOptions, trainer: Trainer, wall: float, images: int, stopped: bool) -> dict:

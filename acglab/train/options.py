@@ -1,10 +1,11 @@
 """What one call of :func:`acglab.train.loop.train` asks for: :class:`RunOptions`."""
+
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import torch
 
@@ -40,7 +41,7 @@ class RunOptions:
     config_extra: dict = field(default_factory=dict)
 
     @classmethod
-    def checked(cls, config: TrainConfig, run_dir, **options) -> "RunOptions":
+    def checked(cls, config: TrainConfig, run_dir, **options) -> RunOptions:
         """The options with ``config`` checked and ``run_dir`` a :class:`Path`; :class:`AcglabError`
         for ``max_steps < 1``, for a resume without ``last.pt`` and for a new run in a run folder."""
         run = cls(check_config(config), Path(run_dir).expanduser(), **options)
@@ -49,8 +50,9 @@ class RunOptions:
         if run.resume and not (run.run_dir / LAST).is_file():
             raise CheckpointError(f"{run.run_dir} holds no {LAST} to resume; start without --resume")
         if not run.resume and (run.run_dir / LAST).exists():
-            raise AcglabError(f"{run.run_dir} already holds a training run; pass --resume to continue it or "
-                              "choose another --out")
+            raise AcglabError(
+                f"{run.run_dir} already holds a training run; pass --resume to continue it or choose another --out"
+            )
         return run
 
     @property

@@ -27,6 +27,7 @@ classification loss at 0.04. Three presets follow:
 A :class:`TrainConfig` is JSON-able (:meth:`TrainConfig.to_dict`), written to ``RUN_DIR/config.json``
 and stored in every checkpoint, so a run can be resumed and rebuilt from its folder.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -34,6 +35,7 @@ from dataclasses import dataclass, field, fields
 
 from acglab.errors import AcglabError
 from acglab.models.names import ARCHS
+
 #: landmark sets of the self-blended fakes (:mod:`acglab.train.landmarks`)
 LANDMARK_POINTS = (5, 68)
 
@@ -118,7 +120,7 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "TrainConfig":
+    def from_dict(cls, data: dict) -> TrainConfig:
         """The config of ``data``; :class:`AcglabError` naming unknown fields."""
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
@@ -126,7 +128,7 @@ class TrainConfig:
             raise AcglabError(f"unknown training settings {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         return check_config(cls(**data))
 
-    def replace(self, **changes) -> "TrainConfig":
+    def replace(self, **changes) -> TrainConfig:
         """A copy with ``changes`` applied (``None`` values are ignored), checked."""
         return check_config(dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None}))
 
@@ -158,8 +160,14 @@ PRESETS: dict[str, TrainConfig] = {
     "full": TrainConfig(pretrained=True, channels_last=True),
     "quick": _QUICK,
     # the quick budget from random weights (module notes)
-    "quick-scratch": dataclasses.replace(_QUICK, backbone="resnet18", pretrained=False, epochs=15,
-                                         channels_last=False, model_options=dict(_QUICK_NETWORK)),
+    "quick-scratch": dataclasses.replace(
+        _QUICK,
+        backbone="resnet18",
+        pretrained=False,
+        epochs=15,
+        channels_last=False,
+        model_options=dict(_QUICK_NETWORK),
+    ),
 }
 
 
@@ -186,24 +194,39 @@ def check_config(config: TrainConfig) -> TrainConfig:
         (c.batch_size < 1, f"batch size must be at least 1, got {c.batch_size}"),
         (c.epochs < 1, f"epochs must be at least 1, got {c.epochs}"),
         (not c.lr > 0, f"learning rate must be positive, got {c.lr}"),
-        (c.backbone_lr is not None and not c.backbone_lr > 0, f"backbone learning rate must be positive, got {c.backbone_lr}"),
+        (
+            c.backbone_lr is not None and not c.backbone_lr > 0,
+            f"backbone learning rate must be positive, got {c.backbone_lr}",
+        ),
         (c.ema_decay is not None and not 0 < c.ema_decay < 1, f"EMA decay must lie in (0, 1), got {c.ema_decay}"),
         (c.weight_decay < 0, f"weight decay must be non-negative, got {c.weight_decay}"),
         (c.step_size < 1, f"StepLR step size must be at least 1 step, got {c.step_size}"),
         (not 0 < c.gamma <= 1, f"StepLR gamma must lie in (0, 1], got {c.gamma}"),
         (c.flood is not None and c.flood < 0, f"flood level must be non-negative, got {c.flood}"),
-        (c.crop_size is not None and not 16 <= c.crop_size <= c.img_size,
-         f"crop size must lie in [16, img_size={c.img_size}], got {c.crop_size}"),
+        (
+            c.crop_size is not None and not 16 <= c.crop_size <= c.img_size,
+            f"crop size must lie in [16, img_size={c.img_size}], got {c.crop_size}",
+        ),
         (not 0 <= c.synth_p <= 1, f"synth_p must lie in [0, 1], got {c.synth_p}"),
-        (c.landmark_points not in LANDMARK_POINTS,
-         f"landmark points must be {' or '.join(map(str, LANDMARK_POINTS))}, got {c.landmark_points}"),
-        (c.synth_parts is not None and c.landmark_points != 68,
-         "local self-blends (synth_parts) need 68 landmarks: set landmark_points to 68"),
-        (bool(unknown_parts), f"unknown face parts {', '.join(unknown_parts)}; choose from {', '.join(_parts())}"
-         if unknown_parts else ""),
+        (
+            c.landmark_points not in LANDMARK_POINTS,
+            f"landmark points must be {' or '.join(map(str, LANDMARK_POINTS))}, got {c.landmark_points}",
+        ),
+        (
+            c.synth_parts is not None and c.landmark_points != 68,
+            "local self-blends (synth_parts) need 68 landmarks: set landmark_points to 68",
+        ),
+        (
+            bool(unknown_parts),
+            f"unknown face parts {', '.join(unknown_parts)}; choose from {', '.join(_parts())}"
+            if unknown_parts
+            else "",
+        ),
         (c.num_workers < 0, f"num_workers must be non-negative, got {c.num_workers}"),
-        (c.frames_per_video is not None and c.frames_per_video < 1,
-         f"frames per video must be at least 1, got {c.frames_per_video}"),
+        (
+            c.frames_per_video is not None and c.frames_per_video < 1,
+            f"frames per video must be at least 1, got {c.frames_per_video}",
+        ),
         (c.checkpoint_every < 0, f"checkpoint_every must be non-negative, got {c.checkpoint_every}"),
         (c.log_every < 1, f"log_every must be at least 1, got {c.log_every}"),
     ]

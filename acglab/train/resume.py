@@ -6,12 +6,12 @@ running loss sums of the current epoch), the train config, and the generator sta
 process (:func:`acglab.train.seeding.rng_state`). Together with the model, optimizer, scheduler
 and GradScaler states this is all a run needs to continue exactly where it stopped.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
 from acglab.errors import CheckpointError
-
 
 #: settings a resumed run may change without changing what it computes
 RESUME_MAY_CHANGE = ("epochs", "num_workers", "checkpoint_every", "log_every")
@@ -45,12 +45,14 @@ class Position:
         return asdict(self)
 
     @classmethod
-    def from_state(cls, state: dict) -> "Position":
+    def from_state(cls, state: dict) -> Position:
         try:
             return cls(**{k: state[k] for k in cls.__dataclass_fields__})
         except KeyError as err:
-            raise CheckpointError(f"the checkpoint holds no training position ({err.args[0]!r} missing); "
-                                  "it was not written by `acglab train`") from None
+            raise CheckpointError(
+                f"the checkpoint holds no training position ({err.args[0]!r} missing); "
+                "it was not written by `acglab train`"
+            ) from None
 
 
 def config_changes(saved: dict, config: dict) -> list[str]:
@@ -64,7 +66,7 @@ def require_same_config(saved: dict, config: dict, path) -> None:
     changes = config_changes(saved, config)
     if changes:
         shown = "; ".join(changes[:4]) + (f" (and {len(changes) - 4} more)" if len(changes) > 4 else "")
-        raise CheckpointError(f"{path} was trained with other settings ({shown}); resume with the same settings "
-                              f"(only {', '.join(RESUME_MAY_CHANGE)} may change) or start a new run folder")
-
-
+        raise CheckpointError(
+            f"{path} was trained with other settings ({shown}); resume with the same settings "
+            f"(only {', '.join(RESUME_MAY_CHANGE)} may change) or start a new run folder"
+        )

@@ -9,6 +9,7 @@
 
 Only the main process writes; on the other processes every method does nothing.
 """
+
 from __future__ import annotations
 
 import csv
@@ -16,13 +17,25 @@ import io
 import json
 import math
 from pathlib import Path
+
 from acglab.fileio import write_text_atomic
 
 #: columns written first in ``log.csv`` (any other history key follows, sorted)
-FIRST_COLUMNS = ("epoch", "step", "lr", "train_loss", "train_cls", "train_rec", "train_metric",
-                 "val_frame_auc", "val_video_auc", "val_frame_acc", "val_video_acc", "val_frame_eer", "val_video_eer")
-
-
+FIRST_COLUMNS = (
+    "epoch",
+    "step",
+    "lr",
+    "train_loss",
+    "train_cls",
+    "train_rec",
+    "train_metric",
+    "val_frame_auc",
+    "val_video_auc",
+    "val_frame_acc",
+    "val_video_acc",
+    "val_frame_eer",
+    "val_video_eer",
+)
 
 
 def _json_safe(value):

@@ -9,6 +9,7 @@ not depend on whether one or several processes train. :meth:`EpochSampler.set_ep
 ``start = k`` skips the first ``k`` indices of the shard: a run resumed after ``b`` batches
 continues with batch ``b + 1`` of the same order.
 """
+
 from __future__ import annotations
 
 import math
@@ -17,7 +18,9 @@ import torch
 from torch.utils.data import Sampler
 
 
-def epoch_order(n: int, epoch: int, seed: int = 0, shuffle: bool = True, rank: int = 0, world_size: int = 1) -> list[int]:
+def epoch_order(
+    n: int, epoch: int, seed: int = 0, shuffle: bool = True, rank: int = 0, world_size: int = 1
+) -> list[int]:
     """Indices visited by process ``rank`` of ``world_size`` in ``epoch`` (see the module docstring)."""
     if shuffle:
         g = torch.Generator()
@@ -60,7 +63,7 @@ class EpochSampler(Sampler[int]):
 
     def __iter__(self):
         order = epoch_order(self.n, self.epoch, self.seed, self.shuffle, self.rank, self.world_size)
-        return iter(order[self.start:])
+        return iter(order[self.start :])
 
     def __len__(self) -> int:
         return max(self.shard_size - self.start, 0)

@@ -8,6 +8,7 @@ modules, e.g. a noise or OT sampling generator). :func:`rng_state` captures all 
 tensors and strings (so checkpoints load with ``torch.load(weights_only=True)``) and
 :func:`set_rng_state` puts them back.
 """
+
 from __future__ import annotations
 
 import json
@@ -53,8 +54,13 @@ def _set_python_state(state: dict) -> None:
 
 def _numpy_state() -> dict:
     name, keys, pos, has_gauss, cached = np.random.get_state()
-    return {"name": name, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
-            "has_gauss": int(has_gauss), "cached_gaussian": float(cached)}
+    return {
+        "name": name,
+        "keys": torch.from_numpy(keys.astype(np.int64)),
+        "pos": int(pos),
+        "has_gauss": int(has_gauss),
+        "cached_gaussian": float(cached),
+    }
 
 
 def _set_numpy_state(state: dict) -> None:

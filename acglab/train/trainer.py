@@ -5,6 +5,7 @@ mixed precision and the run's :class:`~acglab.train.resume.Position`. It takes o
 step (:meth:`Trainer.step`, thesis eq. 2.7), saves and restores whole runs (:meth:`Trainer.save`,
 :meth:`Trainer.restore`); :func:`acglab.train.loop.train` drives it.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -46,8 +47,10 @@ def parameter_groups(model: torch.nn.Module, lr: float, backbone_lr: float | Non
         return [{"params": list(model.parameters()), "lr": lr}]
     encoder = list(model.encoder.parameters())
     ids = {id(p) for p in encoder}
-    return [{"params": encoder, "lr": backbone_lr},
-            {"params": [p for p in model.parameters() if id(p) not in ids], "lr": lr}]
+    return [
+        {"params": encoder, "lr": backbone_lr},
+        {"params": [p for p in model.parameters() if id(p) not in ids], "lr": lr},
+    ]
 
 
 class Trainer:
@@ -63,8 +66,9 @@ class Trainer:
         self.model = build_model(c.arch, c.backbone, c.pretrained, c.img_size, **model_options(c)).to(ctx.device)
         if c.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
-        self.optimizer = torch.optim.Adam(parameter_groups(self.model, c.lr, c.backbone_lr), lr=c.lr,
-                                          weight_decay=c.weight_decay)
+        self.optimizer = torch.optim.Adam(
+            parameter_groups(self.model, c.lr, c.backbone_lr), lr=c.lr, weight_decay=c.weight_decay
+        )
         self.scheduler = torch.optim.lr_scheduler.StepLR(self.optimizer, step_size=c.step_size, gamma=c.gamma)
         self.amp = (ctx.device.type == "cuda") if c.amp is None else bool(c.amp)
         self.amp_dtype = torch.float16 if ctx.device.type == "cuda" else torch.bfloat16
@@ -110,14 +114,20 @@ class Trainer:
         if not self.ctx.is_main:
             return
         p = self.position
-        state = {**p.to_state(), "rng": rngs, "world_size": self.ctx.world_size,
-                 "train_config": self.config.to_dict(), "finished": p.epoch >= self.config.epochs}
+        state = {
+            **p.to_state(),
+            "rng": rngs,
+            "world_size": self.ctx.world_size,
+            "train_config": self.config.to_dict(),
+            "finished": p.epoch >= self.config.epochs,
+        }
         if self.calibration is not None:
             state["calibration"] = self.calibration
         if self.data_info is not None:
             state["data"] = self.data_info
-        path = save_checkpoint(self.run_dir / LAST, self.model, self.optimizer, self.scheduler, self.scaler,
-                               ema=self.ema, **state)
+        path = save_checkpoint(
+            self.run_dir / LAST, self.model, self.optimizer, self.scheduler, self.scaler, ema=self.ema, **state
+        )
         if best:
             copy_atomic(path, self.run_dir / BEST)
 
@@ -137,8 +147,10 @@ class Trainer:
             if self.scaler.is_enabled() and ckpt.get("scaler"):
                 self.scaler.load_state_dict(ckpt["scaler"])
         except (KeyError, TypeError, ValueError, RuntimeError) as err:
-            raise CheckpointError(f"{path} holds no usable optimizer/scheduler state ({type(err).__name__}); "
-                                  "it was not written by `acglab train`") from None
+            raise CheckpointError(
+                f"{path} holds no usable optimizer/scheduler state ({type(err).__name__}); "
+                "it was not written by `acglab train`"
+            ) from None
         self.position = Position.from_state(state)
         rngs = state.get("rng") or []
         if rngs:  # the same number of processes continues exactly; another reuses rank 0's states
@@ -161,8 +173,10 @@ class Trainer:
             else:
                 total, parts = acg_loss(out, images, labels, c.lambda_r, c.lambda_m, c.flood)
         if not math.isfinite(parts["total"]):
-            raise AcglabError(f"the training loss became {parts['total']} at step {self.position.step + 1}; "
-                              "lower the learning rate or check the data")
+            raise AcglabError(
+                f"the training loss became {parts['total']} at step {self.position.step + 1}; "
+                "lower the learning rate or check the data"
+            )
         self.scaler.scale(total).backward()
         self.scaler.step(self.optimizer)
         self.scaler.update()

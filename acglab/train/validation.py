@@ -7,6 +7,7 @@ scores ``P(fake) = sigmoid(logit)``). The model runs in ``eval()`` mode, where i
 and the OT module replaces nothing, and draws no random numbers, so validating does not change
 what training computes next.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -21,13 +22,27 @@ from acglab.train.distributed import Context, gather
 
 
 @torch.no_grad()
-def score_shard(model: torch.nn.Module, dataset, indices: list[int], device, batch_size: int,
-                autocast=contextlib.nullcontext, channels_last: bool = False, num_workers: int = 0) -> dict[int, float]:
+def score_shard(
+    model: torch.nn.Module,
+    dataset,
+    indices: list[int],
+    device,
+    batch_size: int,
+    autocast=contextlib.nullcontext,
+    channels_last: bool = False,
+    num_workers: int = 0,
+) -> dict[int, float]:
     """``{index: P(fake)}`` of the samples ``indices`` of ``dataset`` (model in eval mode)."""
     was_training = model.training
     model.eval()
-    loader = DataLoader(dataset, batch_size=batch_size, sampler=indices, num_workers=num_workers,
-                        pin_memory=torch.device(device).type == "cuda", generator=torch.Generator())
+    loader = DataLoader(
+        dataset,
+        batch_size=batch_size,
+        sampler=indices,
+        num_workers=num_workers,
+        pin_memory=torch.device(device).type == "cuda",
+        generator=torch.Generator(),
+    )
     scores: dict[int, float] = {}
     try:
         for images, _, idx in loader:
@@ -81,8 +96,14 @@ def calibration_of(row: dict) -> dict | None:
     t = row.get("val_temperature")
     if t is None or not math.isfinite(t):
         return None
-    return {"temperature": float(t), "ece_before": float(row["val_ece"]), "ece_after": float(row["val_ece_calibrated"]),
-            "n": int(row["val_frames"]), "source": "validation", "epoch": int(row["epoch"])}
+    return {
+        "temperature": float(t),
+        "ece_before": float(row["val_ece"]),
+        "ece_after": float(row["val_ece_calibrated"]),
+        "n": int(row["val_frames"]),
+        "source": "validation",
+        "epoch": int(row["epoch"]),
+    }
 
 
 def model_selection_metric(row: dict, previous: str | None = None) -> str:
@@ -96,12 +117,27 @@ def model_selection_metric(row: dict, previous: str | None = None) -> str:
     return previous if previous in ("val_frame_auc", "val_video_auc") else "val_frame_auc"
 
 
-def validate(model, dataset, ctx: Context, batch_size: int, autocast=contextlib.nullcontext,
-             channels_last: bool = False, num_workers: int = 0) -> dict[str, float]:
+def validate(
+    model,
+    dataset,
+    ctx: Context,
+    batch_size: int,
+    autocast=contextlib.nullcontext,
+    channels_last: bool = False,
+    num_workers: int = 0,
+) -> dict[str, float]:
     """The validation row of ``dataset`` (a :class:`~acglab.data.tensors.FaceDataset` in eval mode)."""
     n = len(dataset)
-    shard = score_shard(model, dataset, list(range(ctx.rank, n, ctx.world_size)), ctx.device, batch_size,
-                        autocast, channels_last, num_workers)
+    shard = score_shard(
+        model,
+        dataset,
+        list(range(ctx.rank, n, ctx.world_size)),
+        ctx.device,
+        batch_size,
+        autocast,
+        channels_last,
+        num_workers,
+    )
     return validation_row(dataset.table, gathered_scores(shard, n, ctx))
 
 

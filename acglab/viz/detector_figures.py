@@ -1,10 +1,13 @@
 """Plotly figures of a trained face-forgery detector: training curves, ROC curves of several
-models, Grad-CAM and residual grids, the feature space with OT-generated features, and the
-ablation table. The ``*_figure`` functions take arrays or plain dicts and return a ``go.Figure``.
+models, Grad-CAM and residual grids, and the feature space with OT-generated features. The
+``*_figure`` functions take arrays or plain dicts and return a ``go.Figure``. The ablation table,
+its bootstrap intervals and the AUC per forgery method are drawn by
+:mod:`acglab.viz.ablation_figures` (importable from here too).
 
 Conventions: labels 1 = real, 0 = fake; a score is P(fake) (:mod:`acglab.metrics`, positive
 class fake). Real faces are drawn in blue, fake ones in red.
 """
+
 from __future__ import annotations
 
 import csv
@@ -19,14 +22,15 @@ from acglab.data.samples import FAKE, REAL
 from acglab.errors import DataLayoutError
 from acglab.explain.figures import GRADCAM_CMAP, RESIDUAL_CMAP, colorize, heatmap_overlay
 
+# re-exported: the comparisons of several detectors are drawn there
+
 REAL_COLOR = "#1f77b4"
 FAKE_COLOR = "#d62728"
 BANK_COLOR = "#9a9a9a"
 GENERATED_COLOR = "black"
 CLASS_STYLE = {REAL: ("real", REAL_COLOR), FAKE: ("fake", FAKE_COLOR)}
 #: loss columns of log.csv and their names (thesis eq. 2.7: L = L_cls + lambda_1 L_r + lambda_2 L_m)
-LOSS_COLUMNS = {"train_loss": "L (total)", "train_cls": "L_cls", "train_rec": "L_r (real faces)",
-                "train_metric": "L_m"}
+LOSS_COLUMNS = {"train_loss": "L (total)", "train_cls": "L_cls", "train_rec": "L_r (real faces)", "train_metric": "L_m"}
 AUC_COLUMNS = {"val_frame_auc": "val AUC (frames)", "val_video_auc": "val AUC (videos)"}
 #: what each explanation row shows
 PANELS = {"face": "face", "gradcam": "Grad-CAM", "residual": "residual |x - x\u0302|"}
@@ -73,8 +77,9 @@ def training_curves_figure(log, title: str = "training run") -> go.Figure:
     if "epoch" not in columns:
         raise DataLayoutError("the training log has no 'epoch' column; is it a log.csv written by `acglab train`?")
     epoch = np.asarray(columns["epoch"])
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
-                        subplot_titles=("training losses (epoch means)", "validation AUC"))
+    fig = make_subplots(
+        rows=1, cols=2, horizontal_spacing=0.1, subplot_titles=("training losses (epoch means)", "validation AUC")
+    )
     for key, name in LOSS_COLUMNS.items():
         if key in columns:
             fig.add_scatter(x=epoch, y=columns[key], mode="lines+markers", name=name, row=1, col=1)
@@ -82,8 +87,15 @@ def training_curves_figure(log, title: str = "training run") -> go.Figure:
         if key in columns:
             fig.add_scatter(x=epoch, y=columns[key], mode="lines+markers", name=name, row=1, col=2)
     if len(epoch):
-        fig.add_scatter(x=[epoch.min(), epoch.max()], y=[0.5, 0.5], mode="lines", name="chance",
-                        line=dict(color="grey", dash="dot"), row=1, col=2)
+        fig.add_scatter(
+            x=[epoch.min(), epoch.max()],
+            y=[0.5, 0.5],
+            mode="lines",
+            name="chance",
+            line=dict(color="grey", dash="dot"),
+            row=1,
+            col=2,
+        )
     fig.update_xaxes(title_text="epoch", dtick=1)
     fig.update_yaxes(range=[0, 1], row=1, col=2)
     fig.update_layout(title=title, height=380, margin=dict(l=40, r=20, t=70, b=40))
@@ -104,8 +116,16 @@ def roc_comparison_figure(models: dict, pos_label: int = FAKE) -> go.Figure:
 
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1, subplot_titles=("frames", "videos"))
     for col in (1, 2):
-        fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance", line=dict(color="grey", dash="dot"),
-                        showlegend=col == 1, row=1, col=col)
+        fig.add_scatter(
+            x=[0, 1],
+            y=[0, 1],
+            mode="lines",
+            name="chance",
+            line=dict(color="grey", dash="dot"),
+            showlegend=col == 1,
+            row=1,
+            col=col,
+        )
     palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2"]
     for k, (name, data) in enumerate(models.items()):
         labels, scores = np.asarray(data[0]), np.asarray(data[1], dtype=np.float64)
@@ -117,16 +137,26 @@ def roc_comparison_figure(models: dict, pos_label: int = FAKE) -> go.Figure:
             curve = roc_curve(level_labels, level_scores, pos_label)
             auc = roc_auc(level_labels, level_scores, pos_label)
             eer, _ = equal_error_rate(level_labels, level_scores, pos_label)
-            fig.add_scatter(x=curve.fpr, y=curve.tpr, mode="lines", customdata=curve.thresholds,
-                            name=f"{name}: AUC {auc:.3f}, EER {100 * eer:.1f}%", legendgroup=name,
-                            line=dict(color=palette[k % len(palette)], dash="solid" if col == 1 else "dash"),
-                            hovertemplate="FPR %{x:.3f}<br>TPR %{y:.3f}<br>threshold %{customdata:.4f}<extra></extra>",
-                            row=1, col=col)
+            fig.add_scatter(
+                x=curve.fpr,
+                y=curve.tpr,
+                mode="lines",
+                customdata=curve.thresholds,
+                name=f"{name}: AUC {auc:.3f}, EER {100 * eer:.1f}%",
+                legendgroup=name,
+                line=dict(color=palette[k % len(palette)], dash="solid" if col == 1 else "dash"),
+                hovertemplate="FPR %{x:.3f}<br>TPR %{y:.3f}<br>threshold %{customdata:.4f}<extra></extra>",
+                row=1,
+                col=col,
+            )
     positive, negative = CLASS_STYLE[pos_label][0], CLASS_STYLE[1 - pos_label][0]
     fig.update_xaxes(title_text=f"false positive rate ({negative} called {positive})", range=[0, 1])
     fig.update_yaxes(title_text=f"true positive rate ({positive} found)", range=[0, 1])
-    fig.update_layout(title=f"ROC, positive class: {positive} (solid: frames, dashed: videos)", height=450,
-                      margin=dict(l=40, r=20, t=70, b=40))
+    fig.update_layout(
+        title=f"ROC, positive class: {positive} (solid: frames, dashed: videos)",
+        height=450,
+        margin=dict(l=40, r=20, t=70, b=40),
+    )
     return fig
 
 
@@ -139,18 +169,22 @@ def explanation_tiles(faces, gradcam, residual=None, residual_vmax: float | None
     faces = np.asarray(faces)
     if faces.ndim != 4 or faces.shape[-1] != 3:
         raise ValueError(f"faces must be (n, S, S, 3) uint8, got shape {faces.shape}")
-    tiles = {"face": faces.astype(np.uint8),
-             "gradcam": np.stack([heatmap_overlay(f, h, cmap=GRADCAM_CMAP) for f, h in zip(faces, gradcam)])}
+    tiles = {
+        "face": faces.astype(np.uint8),
+        "gradcam": np.stack([heatmap_overlay(f, h, cmap=GRADCAM_CMAP) for f, h in zip(faces, gradcam)]),
+    }
     if residual is not None:
         residual = np.asarray(residual, dtype=np.float64)
         vmax = residual_vmax if residual_vmax is not None else float(residual.max()) or 1.0
-        tiles["residual"] = np.stack([np.rint(255 * colorize(r, RESIDUAL_CMAP, vmax)).astype(np.uint8)
-                                      for r in residual])
+        tiles["residual"] = np.stack(
+            [np.rint(255 * colorize(r, RESIDUAL_CMAP, vmax)).astype(np.uint8) for r in residual]
+        )
     return tiles
 
 
-def explanation_grid_figure(faces, gradcam, labels, residual=None, scores=None, per_class: int = 4,
-                            panels=("face", "gradcam", "residual")) -> go.Figure:
+def explanation_grid_figure(
+    faces, gradcam, labels, residual=None, scores=None, per_class: int = 4, panels=("face", "gradcam", "residual")
+) -> go.Figure:
     """Real faces (top rows) against fake faces (bottom rows): for each class one row per panel
     (face, Grad-CAM overlay, residual), ``per_class`` faces per row.
 
@@ -182,8 +216,9 @@ def explanation_grid_figure(faces, gradcam, labels, residual=None, scores=None, 
                     if p == panels[0] and scores is not None:
                         parts.append(f"P(fake) {scores[chosen[c][k]]:.2f}")
                 titles.append(", ".join(parts))
-    fig = make_subplots(rows=2 * len(panels), cols=columns, subplot_titles=titles, vertical_spacing=0.04,
-                        horizontal_spacing=0.01)
+    fig = make_subplots(
+        rows=2 * len(panels), cols=columns, subplot_titles=titles, vertical_spacing=0.04, horizontal_spacing=0.01
+    )
     for ci, c in enumerate((REAL, FAKE)):
         for pi, p in enumerate(panels):
             for k, i in enumerate(chosen[c]):
@@ -192,8 +227,12 @@ def explanation_grid_figure(faces, gradcam, labels, residual=None, scores=None, 
     fig.update_yaxes(visible=False)
     fig.update_annotations(font_size=11)
     side = 150
-    fig.update_layout(height=side * 2 * len(panels) + 60, width=max(side * columns, 520),
-                      margin=dict(l=10, r=10, t=50, b=10), title="real faces (top rows), fake faces (bottom rows)")
+    fig.update_layout(
+        height=side * 2 * len(panels) + 60,
+        width=max(side * columns, 520),
+        margin=dict(l=10, r=10, t=50, b=10),
+        title="real faces (top rows), fake faces (bottom rows)",
+    )
     return fig
 
 
@@ -210,9 +249,16 @@ def central_range(values, share: float = 0.96, pad: float = 0.15) -> list[float]
     return [float(lo - pad * width), float(hi + pad * width)]
 
 
-def feature_embedding_figure(coords, labels, generated=None, bank=None, title: str = "bottleneck features",
-                             hover_text=None, generated_name: str = "OT-generated features",
-                             central: float | None = None) -> go.Figure:
+def feature_embedding_figure(
+    coords,
+    labels,
+    generated=None,
+    bank=None,
+    title: str = "bottleneck features",
+    hover_text=None,
+    generated_name: str = "OT-generated features",
+    central: float | None = None,
+) -> go.Figure:
     """Features in the plane coloured real/fake, with the OT bank and generated features overlaid.
 
     coords : (n, 2) positions of the faces' features; labels : (n,) 1 = real, 0 = fake
@@ -230,92 +276,31 @@ def feature_embedding_figure(coords, labels, generated=None, bank=None, title: s
     for c in (REAL, FAKE):
         name, colour = CLASS_STYLE[c]
         pick = labels == c
-        fig.add_scatter(x=coords[pick, 0], y=coords[pick, 1], mode="markers", name=name,
-                        text=text[pick] if text is not None else None,
-                        marker=dict(color=colour, size=6, opacity=0.7))
-    for points, name, style in ((bank, "OT bank (fitted features)", dict(color=BANK_COLOR, size=4, symbol="circle-open")),
-                                (generated, generated_name, dict(color=GENERATED_COLOR, size=6, symbol="x"))):
+        fig.add_scatter(
+            x=coords[pick, 0],
+            y=coords[pick, 1],
+            mode="markers",
+            name=name,
+            text=text[pick] if text is not None else None,
+            marker=dict(color=colour, size=6, opacity=0.7),
+        )
+    for points, name, style in (
+        (bank, "OT bank (fitted features)", dict(color=BANK_COLOR, size=4, symbol="circle-open")),
+        (generated, generated_name, dict(color=GENERATED_COLOR, size=6, symbol="x")),
+    ):
         if points is None:
             continue
         points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
         fig.add_scatter(x=points[:, 0], y=points[:, 1], mode="markers", name=name, marker=style)
-    fig.update_layout(title=title, height=520, margin=dict(l=40, r=20, t=60, b=40),
-                      xaxis=dict(title="component 1"), yaxis=dict(title="component 2"))
+    fig.update_layout(
+        title=title,
+        height=520,
+        margin=dict(l=40, r=20, t=60, b=40),
+        xaxis=dict(title="component 1"),
+        yaxis=dict(title="component 2"),
+    )
     if central is not None:
         shown = coords if bank is None else np.vstack([coords, np.asarray(bank, dtype=np.float64).reshape(-1, 2)])
         fig.update_xaxes(range=central_range(shown[:, 0], central))
         fig.update_yaxes(range=central_range(shown[:, 1], central))
-    return fig
-
-
-# --- ablation table ------------------------------------------------------------------------------
-def _cell(value, percent: bool = False) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    return f"{100 * value:.1f}%" if percent else f"{value:.3f}"
-
-
-def ablation_table_figure(rows: list[dict], title: str = "ablation on the test part") -> go.Figure:
-    """A table of :func:`acglab.eval.ablation.ablation_rows`: model, video AUC, video EER, frame
-    AUC, frame EER, frame ACC, optimizer steps, source of the numbers (one ``go.Table`` trace)."""
-    header = ["model", "video AUC", "video EER", "frame AUC", "frame EER", "frame ACC", "steps", "from"]
-    cells = [[r.get("name", r.get("arm", "")) for r in rows],
-             [_cell(r.get("video_auc")) for r in rows], [_cell(r.get("video_eer"), True) for r in rows],
-             [_cell(r.get("frame_auc")) for r in rows], [_cell(r.get("frame_eer"), True) for r in rows],
-             [_cell(r.get("frame_acc"), True) for r in rows],
-             ["" if r.get("steps") is None else str(r["steps"]) for r in rows],
-             [str(r.get("source", "")) for r in rows]]
-    fig = go.Figure(go.Table(header=dict(values=header, align="left", fill_color="#e8e8e8"),
-                             cells=dict(values=cells, align="left")))
-    fig.update_layout(title=title, height=120 + 30 * len(rows), margin=dict(l=10, r=10, t=50, b=10))
-    return fig
-
-
-def ablation_interval_figure(rows: list[dict], reference: str = "backbone",
-                             title: str = "test video AUC with 95% bootstrap intervals") -> go.Figure:
-    """Two panels from :func:`acglab.eval.ablation.ablation_intervals`: each arm's video AUC with
-    its interval (left) and its paired difference to ``reference`` with that interval (right;
-    an interval that contains 0 is no evidence of a difference)."""
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.18,
-                        subplot_titles=("video AUC", f"paired difference to {reference}"))
-    names = [r["name"] for r in rows]
-    auc = [r["video_auc"] for r in rows]
-    fig.add_trace(go.Scatter(x=auc, y=names, mode="markers", marker=dict(size=10, color="#1f77b4"), name="AUC",
-                             error_x=dict(type="data", symmetric=False, array=[r["ci"][1] - a for r, a in zip(rows, auc)],
-                                          arrayminus=[a - r["ci"][0] for r, a in zip(rows, auc)]),
-                             hovertemplate="%{y}: %{x:.3f}<extra></extra>"), row=1, col=1)
-    diffs = [r for r in rows if "diff" in r]
-    if diffs:
-        d = [r["diff"] for r in diffs]
-        fig.add_trace(go.Scatter(x=d, y=[r["name"] for r in diffs], mode="markers", name="difference",
-                                 marker=dict(size=10, color="#d62728"),
-                                 error_x=dict(type="data", symmetric=False,
-                                              array=[r["diff_ci"][1] - v for r, v in zip(diffs, d)],
-                                              arrayminus=[v - r["diff_ci"][0] for r, v in zip(diffs, d)]),
-                                 hovertemplate="%{y}: %{x:+.3f}<extra></extra>"), row=1, col=2)
-        fig.add_vline(x=0, line_dash="dash", line_color="gray", row=1, col=2)
-    fig.update_yaxes(categoryorder="array", categoryarray=names[::-1])
-    n = rows[0].get("n_videos") if rows else None
-    fig.update_layout(title=title + (f" ({n} test videos)" if n else ""), showlegend=False,
-                      height=160 + 40 * len(rows), margin=dict(l=10, r=10, t=70, b=40))
-    return fig
-
-
-def category_auc_figure(rows: list[dict], in_domain: float | None = None, level: str = "video",
-                        title: str = "AUC per forgery method") -> go.Figure:
-    """Bars of the AUC of each row of :func:`acglab.eval.categories.category_metrics` at ``level``
-    (``"frame"`` or ``"video"``), with a dashed line at chance (0.5) and, given ``in_domain``,
-    one at the detector's AUC on its own test part."""
-    names = [r["category"] for r in rows]
-    auc = [float("nan") if r[level] is None else r[level]["auc"] for r in rows]
-    fig = go.Figure(go.Bar(x=names, y=auc, text=[_cell(a) for a in auc], textposition="outside",
-                           marker_color="#1f77b4",
-                           customdata=[[r["fake_videos"], r["real_videos"]] for r in rows],
-                           hovertemplate="%{x}: AUC %{y:.3f}<br>%{customdata[0]} fake, %{customdata[1]} real "
-                                         "videos<extra></extra>"))
-    fig.add_hline(y=0.5, line_dash="dot", line_color="gray", annotation_text="chance")
-    if in_domain is not None:
-        fig.add_hline(y=in_domain, line_dash="dash", line_color="#d62728", annotation_text="own test part")
-    fig.update_layout(title=f"{title} ({level} level)", yaxis=dict(range=[0, 1.08], title="AUC"),
-                      height=380, margin=dict(l=10, r=10, t=60, b=40))
     return fig

@@ -11,6 +11,7 @@ Each builder returns an :class:`~acglab.viz.gan_widgets.Explorer` (an ``ipywidge
   fitted features and the features it generates (thesis section 2.2), as the angle threshold
   :math:`\theta` and the weight :math:`w` of :math:`z = (1-w)\,y_i + w\,y_j` move.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -22,8 +23,13 @@ import torch
 from plotly.subplots import make_subplots
 
 from acglab.topology.embedding import pca_projection
-from acglab.viz.detector_figures import (CLASS_STYLE, GENERATED_COLOR, PANELS, explanation_tiles,
-                                         feature_embedding_figure)
+from acglab.viz.detector_figures import (
+    CLASS_STYLE,
+    GENERATED_COLOR,
+    PANELS,
+    explanation_tiles,
+    feature_embedding_figure,
+)
 from acglab.viz.gan_widgets import Explorer
 from acglab.viz.ot_figures import transport_segments
 
@@ -32,9 +38,17 @@ MAX_THRESHOLD = float(np.pi / 2)
 
 
 def _float_slider(description: str, value: float, low: float, high: float, step: float) -> widgets.FloatSlider:
-    return widgets.FloatSlider(value=value, min=low, max=high, step=step, description=description,
-                               continuous_update=False, readout_format=".2f",
-                               style={"description_width": "initial"}, layout=widgets.Layout(width="340px"))
+    return widgets.FloatSlider(
+        value=value,
+        min=low,
+        max=high,
+        step=step,
+        description=description,
+        continuous_update=False,
+        readout_format=".2f",
+        style={"description_width": "initial"},
+        layout=widgets.Layout(width="340px"),
+    )
 
 
 def face_explorer(maps, index: int = 0) -> Explorer:
@@ -52,8 +66,7 @@ def face_explorer(maps, index: int = 0) -> Explorer:
         raise ValueError("no faces to explore")
     target = getattr(maps, "target", "fake")
     names = {**PANELS, "gradcam": f"Grad-CAM ({target} logit)"}
-    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[names[p] for p in panels],
-                        horizontal_spacing=0.02)
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[names[p] for p in panels], horizontal_spacing=0.02)
     for k, p in enumerate(panels):
         fig.add_trace(go.Image(z=tiles[p][0], hoverinfo="skip"), row=1, col=k + 1)
     fig.update_xaxes(visible=False)
@@ -69,18 +82,35 @@ def face_explorer(maps, index: int = 0) -> Explorer:
         truth = CLASS_STYLE[int(labels[i])][0]
         verdict = "fake" if scores[i] >= 0.5 else "real"
         ex.figure.layout.title.text = f"{videos[i]} ({truth})"
-        ex.readout.value = (f"face {i + 1} of {n}: <b>{videos[i]}</b>, truly <b>{truth}</b> &nbsp;|&nbsp; "
-                            f"P(fake) = <b>{scores[i]:.3f}</b>, called {verdict} "
-                            f"({'right' if verdict == truth else 'wrong'})")
+        ex.readout.value = (
+            f"face {i + 1} of {n}: <b>{videos[i]}</b>, truly <b>{truth}</b> &nbsp;|&nbsp; "
+            f"P(fake) = <b>{scores[i]:.3f}</b>, called {verdict} "
+            f"({'right' if verdict == truth else 'wrong'})"
+        )
 
-    slider = widgets.IntSlider(value=int(index), min=0, max=n - 1, step=1, description="face",
-                               continuous_update=False, layout=widgets.Layout(width="340px"))
+    slider = widgets.IntSlider(
+        value=int(index),
+        min=0,
+        max=n - 1,
+        step=1,
+        description="face",
+        continuous_update=False,
+        layout=widgets.Layout(width="340px"),
+    )
     return Explorer({"face": slider}, fig, update)
 
 
-def ot_generation_explorer(ot, features, labels, n: int = 300, seed: int = 0, threshold: float | None = None,
-                           weight: float | None = None, projection: Callable | None = None,
-                           pairs_shown: int = 30) -> Explorer:
+def ot_generation_explorer(
+    ot,
+    features,
+    labels,
+    n: int = 300,
+    seed: int = 0,
+    threshold: float | None = None,
+    weight: float | None = None,
+    projection: Callable | None = None,
+    pairs_shown: int = 30,
+) -> Explorer:
     r"""Sliders for the angle threshold :math:`\theta` and the weight :math:`w` of the OT module's
     generator (:meth:`~acglab.models.ot_module.OTFeatureModule.generated_features`).
 
@@ -109,11 +139,23 @@ def ot_generation_explorer(ot, features, labels, n: int = 300, seed: int = 0, th
     bank = ot.fit_features[:count].detach().to("cpu", torch.float64).numpy()
     project = projection or pca_projection(np.vstack([features, bank]))
     bank_xy = project(bank)
-    fig = feature_embedding_figure(project(features), labels, generated=np.zeros((0, 2)), bank=bank_xy,
-                                   title="bottleneck features (2-D PCA, central 90% shown) and OT-generated features",
-                                   central=0.9)
-    fig.add_scatter(x=[], y=[], mode="lines", name="pairs y_i - y_j", line=dict(color=GENERATED_COLOR, width=0.6),
-                    opacity=0.5, hoverinfo="skip")
+    fig = feature_embedding_figure(
+        project(features),
+        labels,
+        generated=np.zeros((0, 2)),
+        bank=bank_xy,
+        title="bottleneck features (2-D PCA, central 90% shown) and OT-generated features",
+        central=0.9,
+    )
+    fig.add_scatter(
+        x=[],
+        y=[],
+        mode="lines",
+        name="pairs y_i - y_j",
+        line=dict(color=GENERATED_COLOR, width=0.6),
+        opacity=0.5,
+        hoverinfo="skip",
+    )
     o = ot.options
     threshold = float(o.threshold if threshold is None else threshold)
     weight = float(o.weight if weight is None else weight)
@@ -131,12 +173,15 @@ def ot_generation_explorer(ot, features, labels, n: int = 300, seed: int = 0, th
         angles = record.angles.numpy()[has]
         mixed = int(record.replaced.sum())
         median = f"{np.median(angles):.2f}" if len(angles) else "n/a"
-        ex.readout.value = (f"θ = {v['threshold']:.2f} rad, w = {v['weight']:.2f}: <b>{mixed}</b> of {n} draws "
-                            f"generated a feature ({100 * mixed / n:.0f}%), {int(has.sum()) - mixed} refused at the "
-                            f"singular set (θ_ij > θ), {int((~has).sum())} without neighbour &nbsp;|&nbsp; "
-                            f"median θ_ij of the drawn pairs {median} rad")
+        ex.readout.value = (
+            f"θ = {v['threshold']:.2f} rad, w = {v['weight']:.2f}: <b>{mixed}</b> of {n} draws "
+            f"generated a feature ({100 * mixed / n:.0f}%), {int(has.sum()) - mixed} refused at the "
+            f"singular set (θ_ij > θ), {int((~has).sum())} without neighbour &nbsp;|&nbsp; "
+            f"median θ_ij of the drawn pairs {median} rad"
+        )
 
-    sliders = {"threshold": _float_slider("angle threshold θ", threshold, 0.0, MAX_THRESHOLD, 0.01),
-               "weight": _float_slider("weight w", weight, 0.0, 1.0, 0.05)}
+    sliders = {
+        "threshold": _float_slider("angle threshold θ", threshold, 0.0, MAX_THRESHOLD, 0.01),
+        "weight": _float_slider("weight w", weight, 0.0, 1.0, 0.05),
+    }
     return Explorer(sliders, fig, update)
-

@@ -15,6 +15,7 @@ displayed). The sliders are reachable as ``explorer.sliders[name]`` and the figu
 
 The mode-collapse explorer lives in :mod:`acglab.viz.gan_training_widgets`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -48,8 +49,7 @@ class Explorer(widgets.VBox):
     change) and may set ``explorer.readout.value`` (HTML).
     """
 
-    def __init__(self, sliders: dict[str, widgets.Widget], figure: go.Figure,
-                 update: Callable[["Explorer", dict], None]):
+    def __init__(self, sliders: dict[str, widgets.Widget], figure: go.Figure, update: Callable[[Explorer, dict], None]):
         self.sliders = dict(sliders)
         self.readout = widgets.HTML()
         self._update = update
@@ -83,25 +83,39 @@ class Explorer(widgets.VBox):
         import plotly.io as pio
 
         values = ", ".join(f"{name} = {value}" for name, value in self.values().items())
-        html = (f"<p><i>Interactive in JupyterLab; here at {values}.</i></p><p>{self.readout.value}</p>"
-                + pio.to_html(go.Figure(self.figure), include_plotlyjs="cdn", full_html=False))
+        html = f"<p><i>Interactive in JupyterLab; here at {values}.</i></p><p>{self.readout.value}</p>" + pio.to_html(
+            go.Figure(self.figure), include_plotlyjs="cdn", full_html=False
+        )
         return {"text/html": html, "text/plain": f"Explorer ({values})"}
 
 
-def _slider(description: str, value: float, low: float, high: float, step: float,
-            continuous: bool = True) -> widgets.FloatSlider:
-    return widgets.FloatSlider(value=value, min=low, max=high, step=step, description=description,
-                               continuous_update=continuous, readout_format=".2f",
-                               style={"description_width": "initial"},
-                               layout=widgets.Layout(width="340px"))
+def _slider(
+    description: str, value: float, low: float, high: float, step: float, continuous: bool = True
+) -> widgets.FloatSlider:
+    return widgets.FloatSlider(
+        value=value,
+        min=low,
+        max=high,
+        step=step,
+        description=description,
+        continuous_update=continuous,
+        readout_format=".2f",
+        style={"description_width": "initial"},
+        layout=widgets.Layout(width="340px"),
+    )
 
 
 MEAN_RANGE = (-5.0, 5.0)
 WIDTH_RANGE = (0.2, 3.0)
 
 
-def optimal_discriminator_explorer(data: GaussianMixture | None = None, mean: float = 2.0, width: float = 1.0,
-                                   x_range: tuple[float, float] = (-8.0, 8.0), n_shown: int = 801) -> Explorer:
+def optimal_discriminator_explorer(
+    data: GaussianMixture | None = None,
+    mean: float = 2.0,
+    width: float = 1.0,
+    x_range: tuple[float, float] = (-8.0, 8.0),
+    n_shown: int = 801,
+) -> Explorer:
     r"""Sliders for the mean and width of a Gaussian generator :math:`p_g`; the figure shows
     :math:`p_{data}`, :math:`p_g` (top) and :math:`D^* = p_{data}/(p_{data}+p_g)` (bottom), and the
     readout gives :math:`V(D^*,G)` by integration next to :math:`-\log 4 + 2\,\mathrm{JSD}`.
@@ -112,21 +126,29 @@ def optimal_discriminator_explorer(data: GaussianMixture | None = None, mean: fl
     Traces: 0 :math:`p_{data}`, 1 :math:`p_g`, 2 :math:`D^*`, 3 the line :math:`D = 1/2`.
     """
     data = data if data is not None else GaussianMixture((0.0,), (1.0,), (1.0,))
-    reach = max(abs(x_range[0]), abs(x_range[1]), MEAN_RANGE[1] + 10 * WIDTH_RANGE[1],
-                *(abs(m) + 10 * s for m, s in zip(data.means, data.sigmas)))
+    reach = max(
+        abs(x_range[0]),
+        abs(x_range[1]),
+        MEAN_RANGE[1] + 10 * WIDTH_RANGE[1],
+        *(abs(m) + 10 * s for m, s in zip(data.means, data.sigmas)),
+    )
     x_all, dx = uniform_grid(-reach, reach, 2 * int(np.ceil(reach / 0.01)) + 1)
     inside = np.flatnonzero((x_all >= x_range[0]) & (x_all <= x_range[1]))
-    shown = inside[::max(1, len(inside) // n_shown)]
+    shown = inside[:: max(1, len(inside) // n_shown)]
     x = x_all[shown]
     p_data = data.pdf(x_all)
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.6, 0.4], vertical_spacing=0.08,
-                        subplot_titles=("densities", "optimal discriminator D*(x)"))
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        row_heights=[0.6, 0.4],
+        vertical_spacing=0.08,
+        subplot_titles=("densities", "optimal discriminator D*(x)"),
+    )
     fig.add_scatter(x=x, y=p_data[shown], name="p_data", line=dict(color=DATA_COLOR), fill="tozeroy", row=1, col=1)
     fig.add_scatter(x=x, y=np.zeros_like(x), name="p_g", line=dict(color=MODEL_COLOR), fill="tozeroy", row=1, col=1)
-    fig.add_scatter(x=x, y=np.full_like(x, 0.5), name="D*", line=dict(color=DISCRIMINATOR_COLOR, width=3),
-                    row=2, col=1)
-    fig.add_scatter(x=[x[0], x[-1]], y=[0.5, 0.5], name="D = 1/2", line=dict(color="grey", dash="dash"),
-                    row=2, col=1)
+    fig.add_scatter(x=x, y=np.full_like(x, 0.5), name="D*", line=dict(color=DISCRIMINATOR_COLOR, width=3), row=2, col=1)
+    fig.add_scatter(x=[x[0], x[-1]], y=[0.5, 0.5], name="D = 1/2", line=dict(color="grey", dash="dash"), row=2, col=1)
     fig.update_yaxes(range=[-0.02, 1.02], row=2, col=1)
     fig.update_layout(height=520, margin=dict(l=40, r=20, t=70, b=40), legend=dict(orientation="h", y=-0.08))
 
@@ -138,11 +160,15 @@ def optimal_discriminator_explorer(data: GaussianMixture | None = None, mean: fl
         ex.figure.data[1].y = p_g[shown]
         ex.figure.data[2].y = optimal_discriminator(p_data[shown], p_g[shown])
         ex.figure.layout.title.text = f"V(D*, G) = {value:.4f}   (minimum -log 4 = {-np.log(4):.4f})"
-        ex.readout.value = (f"V(D*, G) by integration = <b>{value:.4f}</b> &nbsp;|&nbsp; "
-                            f"-log 4 + 2 JSD = <b>{via_jsd:.4f}</b> &nbsp;|&nbsp; JSD = {jsd:.4f} nats")
+        ex.readout.value = (
+            f"V(D*, G) by integration = <b>{value:.4f}</b> &nbsp;|&nbsp; "
+            f"-log 4 + 2 JSD = <b>{via_jsd:.4f}</b> &nbsp;|&nbsp; JSD = {jsd:.4f} nats"
+        )
 
-    sliders = {"mean": _slider("p_g mean", mean, *MEAN_RANGE, 0.1),
-               "width": _slider("p_g width", width, *WIDTH_RANGE, 0.05)}
+    sliders = {
+        "mean": _slider("p_g mean", mean, *MEAN_RANGE, 0.1),
+        "width": _slider("p_g width", width, *WIDTH_RANGE, 0.05),
+    }
     return Explorer(sliders, fig, update)
 
 
@@ -156,13 +182,33 @@ def kl_fit_explorer(separation: float = 4.0, sigma: float = 1.0, max_separation:
     """
     half = max_separation / 2 + 5 * sigma
     x, _ = uniform_grid(-half, half, 1201)
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.05,
-                        subplot_titles=("forward KL(p || q): mean seeking", "reverse KL(q || p): mode seeking"))
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        shared_yaxes=True,
+        horizontal_spacing=0.05,
+        subplot_titles=("forward KL(p || q): mean seeking", "reverse KL(q || p): mode seeking"),
+    )
     for col in (1, 2):
-        fig.add_scatter(x=x, y=np.zeros_like(x), name="target p", line=dict(color=DATA_COLOR), fill="tozeroy",
-                        showlegend=col == 1, row=1, col=col)
-        fig.add_scatter(x=x, y=np.zeros_like(x), name="fitted q", line=dict(color=MODEL_COLOR, width=3),
-                        showlegend=col == 1, row=1, col=col)
+        fig.add_scatter(
+            x=x,
+            y=np.zeros_like(x),
+            name="target p",
+            line=dict(color=DATA_COLOR),
+            fill="tozeroy",
+            showlegend=col == 1,
+            row=1,
+            col=col,
+        )
+        fig.add_scatter(
+            x=x,
+            y=np.zeros_like(x),
+            name="fitted q",
+            line=dict(color=MODEL_COLOR, width=3),
+            showlegend=col == 1,
+            row=1,
+            col=col,
+        )
     fig.update_layout(height=380, margin=dict(l=40, r=20, t=60, b=40), legend=dict(orientation="h", y=-0.15))
 
     def update(ex: Explorer, v: dict) -> None:
@@ -174,14 +220,69 @@ def kl_fit_explorer(separation: float = 4.0, sigma: float = 1.0, max_separation:
             ex.figure.data[2 * k].y = p
             ex.figure.data[2 * k + 1].y = gaussian_pdf(x, fit.mu, fit.sigma)
             label = "KL(p||q)" if direction == "forward" else "KL(q||p)"
-            ex.figure.layout.annotations[k].text = (f"{direction}: μ = {fit.mu:.2f}, σ = {fit.sigma:.2f}, "
-                                                    f"{label} = {fit.divergence:.3f}")
-        ex.readout.value = (f"target mean {target.mean():.2f}, standard deviation {np.sqrt(target.var()):.3f} "
-                            f"&nbsp;|&nbsp; forward fit sigma {fits['forward'].sigma:.3f} &nbsp;|&nbsp; "
-                            f"reverse fit mu {fits['reverse'].mu:.2f}, sigma {fits['reverse'].sigma:.3f}")
+            ex.figure.layout.annotations[
+                k
+            ].text = f"{direction}: μ = {fit.mu:.2f}, σ = {fit.sigma:.2f}, {label} = {fit.divergence:.3f}"
+        ex.readout.value = (
+            f"target mean {target.mean():.2f}, standard deviation {np.sqrt(target.var()):.3f} "
+            f"&nbsp;|&nbsp; forward fit sigma {fits['forward'].sigma:.3f} &nbsp;|&nbsp; "
+            f"reverse fit mu {fits['reverse'].mu:.2f}, sigma {fits['reverse'].sigma:.3f}"
+        )
 
     sliders = {"separation": _slider("mode separation", separation, 0.0, max_separation, 0.25, continuous=False)}
     return Explorer(sliders, fig, update)
+
+
+def _divergence_shift_figure(x: np.ndarray, width: float, curve: dict, max_shift: float) -> go.Figure:
+    """The figure of :func:`divergence_shift_explorer` before its first update (traces listed
+    there): ``x`` the density grid, ``curve`` JSD and W1 against the shift."""
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        horizontal_spacing=0.08,
+        subplot_titles=("p = U[0, w) and q = U[s, s + w)", "divergence against the shift s"),
+    )
+    fig.add_scatter(
+        x=x,
+        y=np.where((x >= 0) & (x < width), 1.0 / width, 0.0),
+        name="p",
+        line=dict(color=DATA_COLOR, shape="hv"),
+        fill="tozeroy",
+        row=1,
+        col=1,
+    )
+    fig.add_scatter(
+        x=x, y=np.zeros_like(x), name="q", line=dict(color=MODEL_COLOR, shape="hv"), fill="tozeroy", row=1, col=1
+    )
+    fig.add_scatter(
+        x=curve["shift"], y=curve["jsd"], name="JSD(p, q)", line=dict(color=DISCRIMINATOR_COLOR), row=1, col=2
+    )
+    fig.add_scatter(x=curve["shift"], y=curve["w1"], name="W1(p, q)", line=dict(color=W1_COLOR), row=1, col=2)
+    fig.add_scatter(
+        x=[0.0, max_shift], y=[np.log(2)] * 2, name="log 2", line=dict(color="grey", dash="dash"), row=1, col=2
+    )
+    fig.add_scatter(
+        x=[0.0],
+        y=[0.0],
+        name="JSD at s",
+        mode="markers",
+        showlegend=False,
+        marker=dict(color=DISCRIMINATOR_COLOR, size=12),
+        row=1,
+        col=2,
+    )
+    fig.add_scatter(
+        x=[0.0],
+        y=[0.0],
+        name="W1 at s",
+        mode="markers",
+        showlegend=False,
+        marker=dict(color=W1_COLOR, size=12),
+        row=1,
+        col=2,
+    )
+    fig.update_layout(height=380, margin=dict(l=40, r=20, t=60, b=40), legend=dict(orientation="h", y=-0.15))
+    return fig
 
 
 def divergence_shift_explorer(width: float = 1.0, shift: float = 0.5, max_shift: float = 4.0) -> Explorer:
@@ -194,22 +295,7 @@ def divergence_shift_explorer(width: float = 1.0, shift: float = 0.5, max_shift:
     """
     curve = divergences_under_shift(np.linspace(0.0, max_shift, 161), width)
     x, _ = uniform_grid(-0.5 * width, max_shift + 1.5 * width, 1201)
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.08,
-                        subplot_titles=("p = U[0, w) and q = U[s, s + w)", "divergence against the shift s"))
-    fig.add_scatter(x=x, y=np.where((x >= 0) & (x < width), 1.0 / width, 0.0), name="p",
-                    line=dict(color=DATA_COLOR, shape="hv"), fill="tozeroy", row=1, col=1)
-    fig.add_scatter(x=x, y=np.zeros_like(x), name="q", line=dict(color=MODEL_COLOR, shape="hv"), fill="tozeroy",
-                    row=1, col=1)
-    fig.add_scatter(x=curve["shift"], y=curve["jsd"], name="JSD(p, q)", line=dict(color=DISCRIMINATOR_COLOR),
-                    row=1, col=2)
-    fig.add_scatter(x=curve["shift"], y=curve["w1"], name="W1(p, q)", line=dict(color=W1_COLOR), row=1, col=2)
-    fig.add_scatter(x=[0.0, max_shift], y=[np.log(2)] * 2, name="log 2", line=dict(color="grey", dash="dash"),
-                    row=1, col=2)
-    fig.add_scatter(x=[0.0], y=[0.0], name="JSD at s", mode="markers", showlegend=False,
-                    marker=dict(color=DISCRIMINATOR_COLOR, size=12), row=1, col=2)
-    fig.add_scatter(x=[0.0], y=[0.0], name="W1 at s", mode="markers", showlegend=False,
-                    marker=dict(color=W1_COLOR, size=12), row=1, col=2)
-    fig.update_layout(height=380, margin=dict(l=40, r=20, t=60, b=40), legend=dict(orientation="h", y=-0.15))
+    fig = _divergence_shift_figure(x, width, curve, max_shift)
 
     def update(ex: Explorer, v: dict) -> None:
         s = v["shift"]
@@ -218,8 +304,10 @@ def divergence_shift_explorer(width: float = 1.0, shift: float = 0.5, max_shift:
         ex.figure.data[5].x, ex.figure.data[5].y = [s], [float(at["jsd"][0])]
         ex.figure.data[6].x, ex.figure.data[6].y = [s], [float(at["w1"][0])]
         kl = "infinite" if np.isinf(at["kl"][0]) else f"{at['kl'][0]:.3f}"
-        ex.readout.value = (f"shift s = {s:.2f}: JSD = <b>{at['jsd'][0]:.4f}</b> (log 2 = {np.log(2):.4f}) "
-                            f"&nbsp;|&nbsp; W1 = <b>{at['w1'][0]:.4f}</b> &nbsp;|&nbsp; KL(p || q) = {kl}")
+        ex.readout.value = (
+            f"shift s = {s:.2f}: JSD = <b>{at['jsd'][0]:.4f}</b> (log 2 = {np.log(2):.4f}) "
+            f"&nbsp;|&nbsp; W1 = <b>{at['w1'][0]:.4f}</b> &nbsp;|&nbsp; KL(p || q) = {kl}"
+        )
 
     sliders = {"shift": _slider("shift s", shift, 0.0, max_shift, 0.05)}
     return Explorer(sliders, fig, update)

@@ -16,6 +16,7 @@ exact discrete OT (:mod:`acglab.ot.discrete`) and the record of a fit
 (:class:`acglab.ot.HeightRecorder`). The sliders built on these figures live in
 :mod:`acglab.viz.ot_widgets`.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -31,8 +32,13 @@ from acglab.ot.targets import OTInputError
 
 TARGET_COLOR = "black"
 ARROW_COLOR = "rgba(40, 40, 40, 0.75)"
-_PALETTE = (pcolors.qualitative.Light24 + pcolors.qualitative.Dark24 + pcolors.qualitative.Alphabet
-            + pcolors.qualitative.Pastel + pcolors.qualitative.Set3)
+_PALETTE = (
+    pcolors.qualitative.Light24
+    + pcolors.qualitative.Dark24
+    + pcolors.qualitative.Alphabet
+    + pcolors.qualitative.Pastel
+    + pcolors.qualitative.Set3
+)
 
 
 # ---------------------------------------------------------------------------- drawing cells
@@ -77,9 +83,17 @@ def _square_axes(fig: go.Figure, row: int = 1, col: int = 1, pad: float = 0.0, a
 
 def cell_heatmap(axis: np.ndarray, cells: np.ndarray, n_targets: int, **kwargs) -> go.Heatmap:
     """A heatmap trace of a rasterised power diagram, one flat colour per cell."""
-    return go.Heatmap(x=axis, y=axis, z=compact_cell_indices(cells, n_targets), zmin=-0.5, zmax=n_targets - 0.5,
-                      colorscale=cell_colorscale(n_targets), showscale=False,
-                      hovertemplate="x = %{x:.3f}<br>y = %{y:.3f}<br>cell %{z}<extra></extra>", **kwargs)
+    return go.Heatmap(
+        x=axis,
+        y=axis,
+        z=compact_cell_indices(cells, n_targets),
+        zmin=-0.5,
+        zmax=n_targets - 0.5,
+        colorscale=cell_colorscale(n_targets),
+        showscale=False,
+        hovertemplate="x = %{x:.3f}<br>y = %{y:.3f}<br>cell %{z}<extra></extra>",
+        **kwargs,
+    )
 
 
 def power_diagram_figure(targets, heights, resolution: int = 300, title: str = "") -> go.Figure:
@@ -90,10 +104,15 @@ def power_diagram_figure(targets, heights, resolution: int = 300, title: str = "
     cells = cell_map(y, heights, resolution)
     masses = raster_cell_masses(cells, len(y))
     fig = go.Figure(cell_heatmap(axis, cells, len(y)))
-    fig.add_scatter(x=y[:, 0], y=y[:, 1], mode="markers", name="targets y_i",
-                    marker=dict(color=cell_colours(len(y)), size=9, line=dict(color=TARGET_COLOR, width=1.5)),
-                    customdata=masses,
-                    hovertemplate="target %{pointNumber}<br>cell mass %{customdata:.4f}<extra></extra>")
+    fig.add_scatter(
+        x=y[:, 0],
+        y=y[:, 1],
+        mode="markers",
+        name="targets y_i",
+        marker=dict(color=cell_colours(len(y)), size=9, line=dict(color=TARGET_COLOR, width=1.5)),
+        customdata=masses,
+        hovertemplate="target %{pointNumber}<br>cell mass %{customdata:.4f}<extra></extra>",
+    )
     reach = max(0.5, float(np.abs(y).max()) + 0.05)
     fig.update_xaxes(range=[-reach, reach], constrain="domain")
     fig.update_yaxes(range=[-reach, reach], scaleanchor="x")
@@ -114,13 +133,25 @@ def brenier_surface_figure(targets, heights, resolution: int = 80) -> go.Figure:
     yt, ht = torch.as_tensor(y, dtype=torch.float32), torch.as_tensor(h, dtype=torch.float32)
     f = brenier_potential(pts, yt, ht).numpy().reshape(resolution, resolution)
     cells = assign(pts, yt, ht).numpy().reshape(resolution, resolution)
-    fig = go.Figure(go.Surface(x=axis, y=axis, z=f, surfacecolor=cells, cmin=-0.5, cmax=len(y) - 0.5,
-                               colorscale=cell_colorscale(len(y)), showscale=False,
-                               hovertemplate="x = %{x:.2f}, y = %{y:.2f}<br>F = %{z:.4f}<extra></extra>"))
-    fig.update_layout(height=520, title="Brenier potential F(x) = max_i <x, y_i> + h_i",
-                      scene=dict(xaxis_title="x₁", yaxis_title="x₂", zaxis_title="F(x)",
-                                 camera=dict(eye=dict(x=1.5, y=-1.5, z=1.0))),
-                      margin=dict(l=0, r=0, t=50, b=0))
+    fig = go.Figure(
+        go.Surface(
+            x=axis,
+            y=axis,
+            z=f,
+            surfacecolor=cells,
+            cmin=-0.5,
+            cmax=len(y) - 0.5,
+            colorscale=cell_colorscale(len(y)),
+            showscale=False,
+            hovertemplate="x = %{x:.2f}, y = %{y:.2f}<br>F = %{z:.4f}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=520,
+        title="Brenier potential F(x) = max_i <x, y_i> + h_i",
+        scene=dict(xaxis_title="x₁", yaxis_title="x₂", zaxis_title="F(x)", camera=dict(eye=dict(x=1.5, y=-1.5, z=1.0))),
+        margin=dict(l=0, r=0, t=50, b=0),
+    )
     return fig
 
 
@@ -134,21 +165,48 @@ def plan_comparison_figure(x, targets, emd_cells, power_cells, resolution: int =
     emd_cells, power_cells = np.asarray(emd_cells), np.asarray(power_cells)
     colours = np.array(cell_colours(len(y)))
     differ = np.flatnonzero(emd_cells != power_cells)
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.06,
-                        subplot_titles=("exact discrete OT (ot.emd): argmax of each row of the plan",
-                                        f"power cells of the fitted heights ({len(differ)} of {len(x)} differ)"))
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        horizontal_spacing=0.06,
+        subplot_titles=(
+            "exact discrete OT (ot.emd): argmax of each row of the plan",
+            f"power cells of the fitted heights ({len(differ)} of {len(x)} differ)",
+        ),
+    )
     if heights is not None:
         axis, _ = pixel_centres(resolution)
         fig.add_trace(cell_heatmap(axis, cell_map(y, heights, resolution), len(y), opacity=0.35), row=1, col=2)
     for col, cells in ((1, emd_cells), (2, power_cells)):
-        fig.add_scatter(x=x[:, 0], y=x[:, 1], mode="markers", showlegend=False,
-                        marker=dict(color=colours[cells], size=4), row=1, col=col)
-        fig.add_scatter(x=x[differ, 0], y=x[differ, 1], mode="markers", name="the two disagree",
-                        showlegend=col == 1, marker=dict(symbol="circle-open", color="black", size=10, line_width=1.5),
-                        row=1, col=col)
-        fig.add_scatter(x=y[:, 0], y=y[:, 1], mode="markers", name="targets", showlegend=col == 1,
-                        marker=dict(color=colours, size=10, symbol="diamond", line=dict(color=TARGET_COLOR, width=1.5)),
-                        row=1, col=col)
+        fig.add_scatter(
+            x=x[:, 0],
+            y=x[:, 1],
+            mode="markers",
+            showlegend=False,
+            marker=dict(color=colours[cells], size=4),
+            row=1,
+            col=col,
+        )
+        fig.add_scatter(
+            x=x[differ, 0],
+            y=x[differ, 1],
+            mode="markers",
+            name="the two disagree",
+            showlegend=col == 1,
+            marker=dict(symbol="circle-open", color="black", size=10, line_width=1.5),
+            row=1,
+            col=col,
+        )
+        fig.add_scatter(
+            x=y[:, 0],
+            y=y[:, 1],
+            mode="markers",
+            name="targets",
+            showlegend=col == 1,
+            marker=dict(color=colours, size=10, symbol="diamond", line=dict(color=TARGET_COLOR, width=1.5)),
+            row=1,
+            col=col,
+        )
         _square_axes(fig, 1, col, pad=0.02, anchor="x" if col == 1 else "x2")
     fig.update_layout(height=470, margin=dict(l=30, r=20, t=60, b=40), legend=dict(orientation="h", y=-0.08))
     return fig
@@ -168,16 +226,42 @@ def kantorovich_plan_figure(problems: dict[str, tuple]) -> go.Figure:
         k_idx, i_idx = np.nonzero(plan > 1e-12)
         widest = plan.max()
         for k, i in zip(k_idx, i_idx):
-            fig.add_scatter(x=[x[k, 0], y[i, 0]], y=[x[k, 1], y[i, 1]], mode="lines", showlegend=False,
-                            line=dict(color="#d62728" if k in split else "#7f7f7f", width=1 + 10 * plan[k, i] / widest),
-                            hovertemplate=f"mass {plan[k, i]:.3f}<extra></extra>", row=1, col=col)
-        fig.add_scatter(x=x[:, 0], y=x[:, 1], mode="markers+text", name="sources", showlegend=col == 1,
-                        text=[f"{m:.2f}" for m in a], textposition="middle left",
-                        marker=dict(size=12 + 40 * np.sqrt(a), color=["#d62728" if k in split else "#1f77b4"
-                                                                     for k in range(len(x))]), row=1, col=col)
-        fig.add_scatter(x=y[:, 0], y=y[:, 1], mode="markers+text", name="targets", showlegend=col == 1,
-                        text=[f"{m:.2f}" for m in b], textposition="middle right",
-                        marker=dict(size=12 + 40 * np.sqrt(b), symbol="square", color="#2ca02c"), row=1, col=col)
+            fig.add_scatter(
+                x=[x[k, 0], y[i, 0]],
+                y=[x[k, 1], y[i, 1]],
+                mode="lines",
+                showlegend=False,
+                line=dict(color="#d62728" if k in split else "#7f7f7f", width=1 + 10 * plan[k, i] / widest),
+                hovertemplate=f"mass {plan[k, i]:.3f}<extra></extra>",
+                row=1,
+                col=col,
+            )
+        fig.add_scatter(
+            x=x[:, 0],
+            y=x[:, 1],
+            mode="markers+text",
+            name="sources",
+            showlegend=col == 1,
+            text=[f"{m:.2f}" for m in a],
+            textposition="middle left",
+            marker=dict(
+                size=12 + 40 * np.sqrt(a), color=["#d62728" if k in split else "#1f77b4" for k in range(len(x))]
+            ),
+            row=1,
+            col=col,
+        )
+        fig.add_scatter(
+            x=y[:, 0],
+            y=y[:, 1],
+            mode="markers+text",
+            name="targets",
+            showlegend=col == 1,
+            text=[f"{m:.2f}" for m in b],
+            textposition="middle right",
+            marker=dict(size=12 + 40 * np.sqrt(b), symbol="square", color="#2ca02c"),
+            row=1,
+            col=col,
+        )
         fig.layout.annotations[col - 1].text = f"{name}<br>cost {cost:.4f}, {len(split)} source(s) split"
         fig.update_xaxes(visible=False, row=1, col=col)
         fig.update_yaxes(visible=False, row=1, col=col)

@@ -14,10 +14,12 @@ sliders, a one-line readout and a ``plotly.graph_objects.FigureWidget``); the sl
   :math:`F(x) = \max_i x y_i + h_i` (thesis eq. 1.7) with its cells, and its Legendre dual, the
   lower convex envelope of the points :math:`(y_i, -h_i)`.
 """
+
 from __future__ import annotations
 
 import ipywidgets as widgets
 import numpy as np
+import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
@@ -28,8 +30,14 @@ from acglab.ot.solver import relative_mass_errors
 from acglab.ot.sources import source_sample
 from acglab.ot.targets import OTInputError, as_weights
 from acglab.viz.gan_widgets import Explorer
-from acglab.viz.ot_figures import (ARROW_COLOR, TARGET_COLOR, cell_colours, cell_heatmap, compact_cell_indices,
-                                   transport_segments)
+from acglab.viz.ot_figures import (
+    ARROW_COLOR,
+    TARGET_COLOR,
+    cell_colours,
+    cell_heatmap,
+    compact_cell_indices,
+    transport_segments,
+)
 
 ERROR_COLOR = "#d62728"
 MAX_1D_TARGETS = 8
@@ -41,31 +49,103 @@ def _weights(weights, n: int) -> np.ndarray:
     return as_weights(None if weights is None else np.asarray(weights, dtype=np.float64).reshape(-1), n).numpy()
 
 
-def _power_diagram_figure(y: np.ndarray, w: np.ndarray, tails: np.ndarray, axis: np.ndarray, steps: np.ndarray,
-                          errors: np.ndarray, tol: float | None):
+def _add_cell_panel(fig: go.Figure, y: np.ndarray, tails: np.ndarray, axis: np.ndarray, colours: list) -> None:
+    """Traces 0-3 of :func:`_power_diagram_figure`: the cell map, the arrows, their tails, the targets."""
+    n = len(y)
+    fig.add_trace(cell_heatmap(axis, np.zeros((len(axis), len(axis)), dtype=int), n), row=1, col=1)
+    fig.add_scatter(
+        x=[],
+        y=[],
+        mode="lines",
+        name="x → T(x)",
+        line=dict(color=ARROW_COLOR, width=1.2),
+        hoverinfo="skip",
+        row=1,
+        col=1,
+    )
+    fig.add_scatter(
+        x=tails[:, 0],
+        y=tails[:, 1],
+        mode="markers",
+        name="samples x",
+        marker=dict(color="white", size=5, line=dict(color=ARROW_COLOR, width=1)),
+        row=1,
+        col=1,
+    )
+    fig.add_scatter(
+        x=y[:, 0],
+        y=y[:, 1],
+        mode="markers",
+        name="targets y_i",
+        marker=dict(color=colours, size=9, line=dict(color=TARGET_COLOR, width=1.5)),
+        row=1,
+        col=1,
+    )
+
+
+def _add_mass_panel(fig: go.Figure, w: np.ndarray, colours: list) -> None:
+    """Traces 4-5 of :func:`_power_diagram_figure`: the cell-mass bars and the target weights."""
+    n = len(w)
+    fig.add_bar(x=np.arange(n), y=np.zeros(n), name="μ(W_i)", marker_color=colours, row=1, col=2)
+    fig.add_scatter(
+        x=np.arange(n),
+        y=w,
+        mode="markers",
+        name="ν_i",
+        marker=dict(symbol="line-ew-open", color="black", size=max(6, 300 // n), line=dict(width=2.5)),
+        row=1,
+        col=2,
+    )
+
+
+def _add_error_panel(fig: go.Figure, steps: np.ndarray, errors: np.ndarray, tol: float | None) -> None:
+    """Traces 6-8 of :func:`_power_diagram_figure`: the error curve, the tolerance, the step marker."""
+    fig.add_scatter(x=steps, y=errors, mode="lines", name="error", line=dict(color=ERROR_COLOR), row=2, col=2)
+    fig.add_scatter(
+        x=[steps[0], steps[-1]] if tol is not None else [],
+        y=[tol, tol] if tol is not None else [],
+        mode="lines",
+        name="tol",
+        line=dict(color="grey", dash="dash"),
+        row=2,
+        col=2,
+    )
+    fig.add_scatter(
+        x=[steps[0]],
+        y=[errors[0]],
+        mode="markers",
+        name="this step",
+        showlegend=False,
+        marker=dict(color=ERROR_COLOR, size=11),
+        row=2,
+        col=2,
+    )
+
+
+def _power_diagram_figure(
+    y: np.ndarray,
+    w: np.ndarray,
+    tails: np.ndarray,
+    axis: np.ndarray,
+    steps: np.ndarray,
+    errors: np.ndarray,
+    tol: float | None,
+):
     """The empty figure of :func:`power_diagram_explorer` (its traces are listed there)."""
     n = len(y)
     colours = cell_colours(n)
-    fig = make_subplots(rows=2, cols=2, specs=[[{"rowspan": 2}, {}], [None, {}]], column_widths=[0.55, 0.45],
-                        horizontal_spacing=0.1, vertical_spacing=0.16,
-                        subplot_titles=("power cells W_i(h) and x → T(x)", "cell mass μ(W_i) vs weight ν_i",
-                                        "max relative mass error"))
-    fig.add_trace(cell_heatmap(axis, np.zeros((len(axis), len(axis)), dtype=int), n), row=1, col=1)
-    fig.add_scatter(x=[], y=[], mode="lines", name="x → T(x)", line=dict(color=ARROW_COLOR, width=1.2),
-                    hoverinfo="skip", row=1, col=1)
-    fig.add_scatter(x=tails[:, 0], y=tails[:, 1], mode="markers", name="samples x",
-                    marker=dict(color="white", size=5, line=dict(color=ARROW_COLOR, width=1)), row=1, col=1)
-    fig.add_scatter(x=y[:, 0], y=y[:, 1], mode="markers", name="targets y_i",
-                    marker=dict(color=colours, size=9, line=dict(color=TARGET_COLOR, width=1.5)), row=1, col=1)
-    fig.add_bar(x=np.arange(n), y=np.zeros(n), name="μ(W_i)", marker_color=colours, row=1, col=2)
-    fig.add_scatter(x=np.arange(n), y=w, mode="markers", name="ν_i",
-                    marker=dict(symbol="line-ew-open", color="black", size=max(6, 300 // n), line=dict(width=2.5)),
-                    row=1, col=2)
-    fig.add_scatter(x=steps, y=errors, mode="lines", name="error", line=dict(color=ERROR_COLOR), row=2, col=2)
-    fig.add_scatter(x=[steps[0], steps[-1]] if tol is not None else [], y=[tol, tol] if tol is not None else [],
-                    mode="lines", name="tol", line=dict(color="grey", dash="dash"), row=2, col=2)
-    fig.add_scatter(x=[steps[0]], y=[errors[0]], mode="markers", name="this step", showlegend=False,
-                    marker=dict(color=ERROR_COLOR, size=11), row=2, col=2)
+    fig = make_subplots(
+        rows=2,
+        cols=2,
+        specs=[[{"rowspan": 2}, {}], [None, {}]],
+        column_widths=[0.55, 0.45],
+        horizontal_spacing=0.1,
+        vertical_spacing=0.16,
+        subplot_titles=("power cells W_i(h) and x → T(x)", "cell mass μ(W_i) vs weight ν_i", "max relative mass error"),
+    )
+    _add_cell_panel(fig, y, tails, axis, colours)
+    _add_mass_panel(fig, w, colours)
+    _add_error_panel(fig, steps, errors, tol)
     reach = max(0.5, float(np.abs(y).max()) + 0.05)
     fig.update_xaxes(range=[-reach, reach], constrain="domain", row=1, col=1)
     fig.update_yaxes(range=[-reach, reach], scaleanchor="x", row=1, col=1)
@@ -74,13 +154,22 @@ def _power_diagram_figure(y: np.ndarray, w: np.ndarray, tails: np.ndarray, axis:
     fig.update_yaxes(range=[0, 3.0 * float(w.max())], row=1, col=2)
     fig.update_xaxes(title_text="step", row=2, col=2)
     fig.update_yaxes(type="log", tickvals=LOG_TICKS, row=2, col=2)
-    fig.update_layout(height=560, width=980, margin=dict(l=40, r=20, t=60, b=40),
-                      legend=dict(orientation="h", y=-0.1), bargap=0.15)
+    fig.update_layout(
+        height=560, width=980, margin=dict(l=40, r=20, t=60, b=40), legend=dict(orientation="h", y=-0.1), bargap=0.15
+    )
     return fig
 
 
-def power_diagram_explorer(targets, recorder, weights=None, tol: float | None = None, resolution: int = 300,
-                           n_arrows: int = 40, step: int | None = None, seed: int = 0) -> Explorer:
+def power_diagram_explorer(
+    targets,
+    recorder,
+    weights=None,
+    tol: float | None = None,
+    resolution: int = 300,
+    n_arrows: int = 40,
+    step: int | None = None,
+    seed: int = 0,
+) -> Explorer:
     r"""Slider over the recorded optimisation steps of a 2-D semi-discrete OT fit.
 
     targets: (N, 2); recorder: a :class:`~acglab.ot.HeightRecorder` passed as the fit's
@@ -122,15 +211,24 @@ def power_diagram_explorer(targets, recorder, weights=None, tol: float | None = 
         ex.figure.data[8].x, ex.figure.data[8].y = [int(steps[k])], [float(errors[k])]
         empty = int((masses == 0).sum())
         raster_error = float(relative_mass_errors(torch.as_tensor(masses), torch.as_tensor(w)).max())
-        ex.readout.value = (f"step <b>{int(steps[k])}</b> of {int(steps[-1])} &nbsp;|&nbsp; "
-                            f"max relative error (solver's samples) <b>{errors[k]:.3f}</b>, "
-                            f"(pixels) {raster_error:.3f} &nbsp;|&nbsp; empty cells {empty} of {n} "
-                            f"&nbsp;|&nbsp; samples in use {recorder.records[k].samples}")
+        ex.readout.value = (
+            f"step <b>{int(steps[k])}</b> of {int(steps[-1])} &nbsp;|&nbsp; "
+            f"max relative error (solver's samples) <b>{errors[k]:.3f}</b>, "
+            f"(pixels) {raster_error:.3f} &nbsp;|&nbsp; empty cells {empty} of {n} "
+            f"&nbsp;|&nbsp; samples in use {recorder.records[k].samples}"
+        )
 
     last = len(heights) - 1
     start = 0 if step is None else min(max(int(step), 0), last)
-    slider = widgets.IntSlider(value=start, min=0, max=last, step=1, description="step",
-                               continuous_update=True, layout=widgets.Layout(width="520px"))
+    slider = widgets.IntSlider(
+        value=start,
+        min=0,
+        max=last,
+        step=1,
+        description="step",
+        continuous_update=True,
+        layout=widgets.Layout(width="520px"),
+    )
     return Explorer({"step": slider}, fig, update)
 
 
@@ -138,31 +236,57 @@ def _brenier_1d_figure(x: np.ndarray, p: np.ndarray, y: np.ndarray, h0: np.ndarr
     """The empty figure of :func:`brenier_1d_explorer` (its traces are listed there)."""
     n = len(y)
     colours = cell_colours(n)
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.08,
-                        subplot_titles=("F(x) = max_i x y_i + h_i and its cells",
-                                        "Legendre dual F*(p) and the points (y_i, -h_i)"))
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        horizontal_spacing=0.08,
+        subplot_titles=("F(x) = max_i x y_i + h_i and its cells", "Legendre dual F*(p) and the points (y_i, -h_i)"),
+    )
     for i in range(n):
-        fig.add_scatter(x=x, y=np.zeros_like(x), mode="lines", name=f"x y_{i} + h_{i}", showlegend=False,
-                        line=dict(color=colours[i], dash="dash", width=1), row=1, col=1)
-    fig.add_scatter(x=x, y=np.zeros_like(x), mode="lines", name="F(x)", line=dict(color="black", width=3),
-                    row=1, col=1)
+        fig.add_scatter(
+            x=x,
+            y=np.zeros_like(x),
+            mode="lines",
+            name=f"x y_{i} + h_{i}",
+            showlegend=False,
+            line=dict(color=colours[i], dash="dash", width=1),
+            row=1,
+            col=1,
+        )
+    fig.add_scatter(x=x, y=np.zeros_like(x), mode="lines", name="F(x)", line=dict(color="black", width=3), row=1, col=1)
     for i in range(n):
-        fig.add_scatter(x=[], y=[], mode="lines", name=f"cell {i}", showlegend=False,
-                        line=dict(color=colours[i], width=10), row=1, col=1)
-    fig.add_scatter(x=p, y=np.zeros_like(p), mode="lines", name="F*(p)", line=dict(color="black", width=3),
-                    row=1, col=2)
-    fig.add_scatter(x=y, y=-h0, mode="markers", name="(y_i, -h_i)",
-                    marker=dict(color=colours, size=12, line=dict(color="black", width=1)), row=1, col=2)
+        fig.add_scatter(
+            x=[],
+            y=[],
+            mode="lines",
+            name=f"cell {i}",
+            showlegend=False,
+            line=dict(color=colours[i], width=10),
+            row=1,
+            col=1,
+        )
+    fig.add_scatter(
+        x=p, y=np.zeros_like(p), mode="lines", name="F*(p)", line=dict(color="black", width=3), row=1, col=2
+    )
+    fig.add_scatter(
+        x=y,
+        y=-h0,
+        mode="markers",
+        name="(y_i, -h_i)",
+        marker=dict(color=colours, size=12, line=dict(color="black", width=1)),
+        row=1,
+        col=2,
+    )
     fig.add_vrect(x0=-0.5, x1=0.5, fillcolor="grey", opacity=0.12, line_width=0, row=1, col=1)
     fig.update_xaxes(title_text="x", range=list(x_range), row=1, col=1)
     fig.update_xaxes(title_text="p", row=1, col=2)
-    fig.update_layout(height=420, width=960, margin=dict(l=40, r=20, t=60, b=40),
-                      legend=dict(orientation="h", y=-0.2))
+    fig.update_layout(height=420, width=960, margin=dict(l=40, r=20, t=60, b=40), legend=dict(orientation="h", y=-0.2))
     return fig
 
 
-def brenier_1d_explorer(y, heights, weights=None, x_range: tuple[float, float] = (-1.0, 1.0),
-                        height_range: float = 0.3, n_grid: int = 2001) -> Explorer:
+def brenier_1d_explorer(
+    y, heights, weights=None, x_range: tuple[float, float] = (-1.0, 1.0), height_range: float = 0.3, n_grid: int = 2001
+) -> Explorer:
     r"""One slider per height :math:`h_i` of a 1-D semi-discrete problem (at most 8 targets).
 
     y: (N,) target positions; heights: (N,) initial heights (e.g. the fitted ones); weights:
@@ -208,11 +332,19 @@ def brenier_1d_explorer(y, heights, weights=None, x_range: tuple[float, float] =
         parts = [f"cell {i}: {lengths[i]:.3f} (ν = {w[i]:.3f})" for i in range(n)]
         ex.readout.value = "cell lengths in [-0.5, 0.5]: " + " &nbsp;|&nbsp; ".join(parts)
 
-    sliders = {f"h{i}": widgets.FloatSlider(value=float(h0[i]), min=float(h0[i] - height_range),
-                                            max=float(h0[i] + height_range), step=0.005, description=f"h_{i}",
-                                            continuous_update=True, readout_format=".3f",
-                                            layout=widgets.Layout(width="250px"))
-               for i in range(n)}
+    sliders = {
+        f"h{i}": widgets.FloatSlider(
+            value=float(h0[i]),
+            min=float(h0[i] - height_range),
+            max=float(h0[i] + height_range),
+            step=0.005,
+            description=f"h_{i}",
+            continuous_update=True,
+            readout_format=".3f",
+            layout=widgets.Layout(width="250px"),
+        )
+        for i in range(n)
+    }
     explorer = Explorer(sliders, fig, update)
     explorer.children[0].layout.flex_flow = "row wrap"
     return explorer

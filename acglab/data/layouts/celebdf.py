@@ -15,6 +15,7 @@ Names and identities: ``Celeb-real/idA_XXXX`` shows identity ``idA``; ``Celeb-sy
 is a face swap with target ``idA`` (scene and head) and source ``idB`` (face);
 ``YouTube-real/000XX`` gets the pseudo-identity ``"YouTube-real/000XX"`` (its video id).
 """
+
 from __future__ import annotations
 
 import re
@@ -35,11 +36,7 @@ _NAME_PATTERNS = {
     "Celeb-synthesis": re.compile(r"^(?P<video>(?P<a>id\d+)_(?P<b>id\d+)_\d+)(?:_(?P<frame>\d+))?$"),
     "YouTube-real": re.compile(r"^(?P<video>\d+)(?:_(?P<frame>\d+))?$"),
 }
-_EXPECTED = {
-    "Celeb-real": "idN_XXXX",
-    "Celeb-synthesis": "idT_idS_XXXX",
-    "YouTube-real": "XXXXX (digits)",
-}
+_EXPECTED = {"Celeb-real": "idN_XXXX", "Celeb-synthesis": "idT_idS_XXXX", "YouTube-real": "XXXXX (digits)"}
 
 
 def category_root(root: Path) -> Path:
@@ -65,9 +62,7 @@ def identities_of(category: str, video_name: str) -> tuple[str, ...]:
     """
     m = _NAME_PATTERNS[category].match(video_name)
     if m is None or m.group("frame") is not None:
-        raise DataLayoutError(
-            f"unexpected Celeb-DF video name {category}/{video_name}; expected {_EXPECTED[category]}"
-        )
+        raise DataLayoutError(f"unexpected Celeb-DF video name {category}/{video_name}; expected {_EXPECTED[category]}")
     if category == "Celeb-real":
         return (m.group("a"),)
     if category == "Celeb-synthesis":
@@ -104,9 +99,15 @@ def load(root: Path) -> SampleTable:
     for category, label in CATEGORY_LABELS.items():
         folder = media_folder(base / category)
         samples += category_samples(
-            folder, _flat_name_parser(category), category, label, DATASET, identities_of,
+            folder,
+            _flat_name_parser(category),
+            category,
+            label,
+            DATASET,
+            identities_of,
             empty=f"Celeb-DF folder {folder} holds no videos or frames (.mp4, .jpg, .png)",
-            unnamed=f"unexpected file name {{path}}; expected {_EXPECTED[category]}_<k>.jpg in {category}/")
+            unnamed=f"unexpected file name {{path}}; expected {_EXPECTED[category]}_<k>.jpg in {category}/",
+        )
     return SampleTable(samples)
 
 

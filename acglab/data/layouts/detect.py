@@ -6,6 +6,7 @@ Celeb-DF v2 (``Celeb-real/`` ..., or ``faces/`` holding them), then a generic ``
 ``fake/`` pair. The first whose marker folders exist loads the data; a partial layout raises
 :class:`DataLayoutError` naming what is missing.
 """
+
 from __future__ import annotations
 
 import importlib

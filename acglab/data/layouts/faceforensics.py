@@ -19,6 +19,7 @@ and source ``"actors/02"``. Video ids are ``"<category>/<name>"`` with category 
 Official partition: a pair ``["TTT", "SSS"]`` in ``<part>.json`` puts the originals TTT and SSS and
 the fakes ``TTT_SSS`` and ``SSS_TTT`` of every method in that part; DFD videos are not covered.
 """
+
 from __future__ import annotations
 
 import json
@@ -122,9 +123,15 @@ def load(root: Path, compression: str | None = None) -> SampleTable:
         if media is None:
             raise DataLayoutError(f"FaceForensics++ folder {folder / comp} lacks videos/ (or frames/, images/)")
         samples += category_samples(
-            media, _flat_parser(category), category, label, DATASET, identities_of,
+            media,
+            _flat_parser(category),
+            category,
+            label,
+            DATASET,
+            identities_of,
             empty=f"FaceForensics++ folder {media} holds no videos or frames",
-            unnamed="unexpected FaceForensics++ frame name {path}; use <video>/<k>.png folders")
+            unnamed="unexpected FaceForensics++ frame name {path}; use <video>/<k>.png folders",
+        )
     return SampleTable(samples)
 
 
@@ -145,7 +152,7 @@ def read_pairs(path: Path) -> list[tuple[str, str]]:
         isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in data
     )
     if not ok:
-        raise DataLayoutError(f"FaceForensics++ split file {path} is not a list of [\"TTT\", \"SSS\"] pairs")
+        raise DataLayoutError(f'FaceForensics++ split file {path} is not a list of ["TTT", "SSS"] pairs')
     return [(a, b) for a, b in data]
 
 

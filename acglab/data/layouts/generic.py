@@ -11,6 +11,7 @@ images (each its own one-frame video, ``frame=0``). No identities are known: eve
 pseudo-identity (its video id), so identity-level splits reduce to video-level splits; give a
 ``group_of`` function to :func:`acglab.data.splits.split_by_group` when you know better.
 """
+
 from __future__ import annotations
 
 import os

@@ -12,6 +12,7 @@ what a detector reads. Hidden files and files of other types are skipped. A cate
 holds ``frames/``, ``images/`` or ``videos/`` (as many preprocessing scripts write) is read
 through that folder, extracted frames first (:func:`media_folder`).
 """
+
 from __future__ import annotations
 
 import os
@@ -111,8 +112,9 @@ def scan_category(folder: Path, split_flat_name) -> list[MediaEntry]:
     return [MediaEntry(os.path.splitext(f.name)[0], f.path, None) for f in files if is_video(f.name)]
 
 
-def category_samples(folder: Path, split_flat_name, category: str, label: int, dataset: str, identities_of,
-                     empty: str, unnamed: str) -> list[Sample]:
+def category_samples(
+    folder: Path, split_flat_name, category: str, label: int, dataset: str, identities_of, empty: str, unnamed: str
+) -> list[Sample]:
     """The :class:`Sample` of every video or frame of one category folder (:func:`scan_category`).
 
     Each gets video id ``"<category>/<video>"`` and identities ``identities_of(category, video)``.
@@ -126,7 +128,15 @@ def category_samples(folder: Path, split_flat_name, category: str, label: int, d
     for e in entries:
         if not e.video:
             raise DataLayoutError(unnamed.format(path=e.path))
-        samples.append(Sample(path=e.path, label=label, video=f"{category}/{e.video}",
-                              identities=identities_of(category, e.video), category=category, dataset=dataset,
-                              frame=e.frame))
+        samples.append(
+            Sample(
+                path=e.path,
+                label=label,
+                video=f"{category}/{e.video}",
+                identities=identities_of(category, e.video),
+                category=category,
+                dataset=dataset,
+                frame=e.frame,
+            )
+        )
     return samples

@@ -12,6 +12,7 @@ Layout (``ROOT`` is the folder :func:`~acglab.data.offline.offline_faces` return
 Identities come from the manifest: a real or self-blended video shows one identity, a swap
 ``(target, source)``. The set has no official partition: split it by target or by identity.
 """
+
 from __future__ import annotations
 
 import json
@@ -83,7 +84,9 @@ def load(root: Path) -> SampleTable:
             identities = tuple(str(i) for i in entry["identities"])
             frames = [(int(f["frame"]), str(f["file"])) for f in entry["frames"]]
         except (KeyError, TypeError, ValueError):
-            raise DataLayoutError(f"{root / MANIFEST_NAME}: malformed entry for video {video!r}; {REBUILD_HINT}") from None
+            raise DataLayoutError(
+                f"{root / MANIFEST_NAME}: malformed entry for video {video!r}; {REBUILD_HINT}"
+            ) from None
         if int(entry.get("label", label)) != label or not video.startswith(category + "/") or not identities:
             raise DataLayoutError(f"{root / MANIFEST_NAME}: video {video!r} contradicts its category; {REBUILD_HINT}")
         for frame, rel in frames:

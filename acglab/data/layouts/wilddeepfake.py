@@ -16,6 +16,7 @@ split; a sequence folder directly inside a part folder is its own pseudo-identit
 
 The official partition: ``*_train`` -> train, ``*_test`` -> test.
 """
+
 from __future__ import annotations
 
 import os
@@ -101,7 +102,7 @@ def load(root: Path) -> SampleTable:
             if archives:
                 raise DataLayoutError(
                     f"WildDeepfake folder {part_dir} holds {len(archives)} archives but no extracted frames; "
-                    f"extract them first (cd {part_dir} && for f in *.tar.gz; do tar -xzf \"$f\"; done)"
+                    f'extract them first (cd {part_dir} && for f in *.tar.gz; do tar -xzf "$f"; done)'
                 )
             raise DataLayoutError(
                 f"WildDeepfake folder {part_dir} holds no face sequences (<N>/<real|fake>/<seq>/*.png)"

@@ -12,14 +12,15 @@ networks of :mod:`acglab.models.latent.nets`, and share one interface, which the
 :class:`ClusteringVAE` adds ``cluster_probs(z)`` (:math:`p(y|z)`, the mixture's posterior) and
 ``centres`` (:math:`\\mu_y`, the means of the clusters' Gaussians :math:`q(z|y) = \\mathcal N(\\mu_y, I)`).
 """
+
 from __future__ import annotations
 
 import numpy as np
 import torch
 from torch import nn
 
-from acglab.losses.latent import bernoulli_nll, gmvae_loss, vae_loss
 from acglab.errors import ModelConfigError
+from acglab.losses.latent import bernoulli_nll, gmvae_loss, vae_loss
 from acglab.models.latent.nets import ConvDecoder, ConvEncoder
 
 #: the latent models by name
@@ -33,8 +34,15 @@ class _LatentBase(nn.Module):
         super().__init__()
         if latent_dim < 1:
             raise ModelConfigError(f"latent_dim must be at least 1, got {latent_dim}")
-        self.config = {"kind": KIND, "model": name, "channels": channels, "img_size": img_size,
-                       "latent_dim": latent_dim, "base": base, "k": k}
+        self.config = {
+            "kind": KIND,
+            "model": name,
+            "channels": channels,
+            "img_size": img_size,
+            "latent_dim": latent_dim,
+            "base": base,
+            "k": k,
+        }
         self.latent_dim = latent_dim
         self.decoder = ConvDecoder(channels, img_size, latent_dim, base)
 
@@ -45,7 +53,7 @@ class _LatentBase(nn.Module):
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(x))
 
-    def _as_array(self, fn, values) -> "np.ndarray":
+    def _as_array(self, fn, values) -> np.ndarray:
         was = self.training
         self.eval()
         try:
@@ -54,12 +62,12 @@ class _LatentBase(nn.Module):
         finally:
             self.train(was)
 
-    def reconstruct_images(self, images) -> "np.ndarray":
+    def reconstruct_images(self, images) -> np.ndarray:
         """Reconstructions of images given as an array (B, C, S, S) in [0, 1], as an array,
         in eval mode and without gradients (the VAEs decode their posterior means)."""
         return self._as_array(self.reconstruct, images)
 
-    def decode_codes(self, codes) -> "np.ndarray":
+    def decode_codes(self, codes) -> np.ndarray:
         """Images in [0, 1] (N, C, S, S) of codes given as an array (N, d) or one code (d,), in
         eval mode and without gradients."""
         return self._as_array(self.decode, np.atleast_2d(np.asarray(codes)))
@@ -90,8 +98,15 @@ class VAE(_LatentBase):
     """A VAE with a diagonal Gaussian encoder and a standard normal prior (the ELBO of
     :func:`acglab.losses.latent.vae_loss`)."""
 
-    def __init__(self, channels: int = 3, img_size: int = 64, latent_dim: int = 32, base: int = 32,
-                 name: str = "vae", k: int | None = None):
+    def __init__(
+        self,
+        channels: int = 3,
+        img_size: int = 64,
+        latent_dim: int = 32,
+        base: int = 32,
+        name: str = "vae",
+        k: int | None = None,
+    ):
         super().__init__(name, channels, img_size, latent_dim, base, k)
         self.encoder = ConvEncoder(channels, img_size, 2 * latent_dim, base)
 
@@ -162,8 +177,11 @@ class ClusteringVAE(VAE):
     @torch.no_grad()
     def generate(self, n: int, generator: torch.Generator | None = None, cluster: int | None = None) -> torch.Tensor:
         """``n`` images of the prior: a cluster drawn uniformly (or ``cluster``), then its Gaussian."""
-        y = (torch.randint(self.k, (n,), generator=generator) if cluster is None
-             else torch.full((n,), int(cluster), dtype=torch.long))
+        y = (
+            torch.randint(self.k, (n,), generator=generator)
+            if cluster is None
+            else torch.full((n,), int(cluster), dtype=torch.long)
+        )
         z = self.centres.detach().cpu()[y] + torch.randn(n, self.latent_dim, generator=generator)
         return self.decode(z.to(self.centres.device))
 

@@ -6,6 +6,7 @@ decoder mirrors it with a linear layer and stride-2 transposed convolutions back
 side, ending in pixel logits. An 8x8 digit goes 8 -> 4; a 64 px face 64 -> 32 -> 16 -> 8 -> 4;
 96 px ends at 6, 128 px at 4.
 """
+
 from __future__ import annotations
 
 from torch import nn
@@ -25,7 +26,7 @@ def halvings(side: int) -> list[int]:
 
 def widths(levels: int, base: int, cap: int = 256) -> list[int]:
     """Channels after each halving: ``base``, doubling, at most ``cap``."""
-    return [min(base * 2 ** i, cap) for i in range(levels)]
+    return [min(base * 2**i, cap) for i in range(levels)]
 
 
 class ConvEncoder(nn.Module):
@@ -60,8 +61,11 @@ class ConvDecoder(nn.Module):
             if c_out is None:
                 layers.append(nn.ConvTranspose2d(c_in, channels, 4, stride=2, padding=1))
             else:
-                layers += [nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1), nn.BatchNorm2d(c_out),
-                           nn.LeakyReLU(0.2)]
+                layers += [
+                    nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1),
+                    nn.BatchNorm2d(c_out),
+                    nn.LeakyReLU(0.2),
+                ]
         self.net = nn.Sequential(*layers)
 
     def forward(self, z):
