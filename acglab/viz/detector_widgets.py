@@ -30,25 +30,11 @@ from acglab.viz.detector_figures import (
     explanation_tiles,
     feature_embedding_figure,
 )
-from acglab.viz.gan_widgets import Explorer
+from acglab.viz.gan_widgets import Explorer, _slider
 from acglab.viz.ot_figures import transport_segments
 
 #: largest threshold the slider offers: with codes of RMS norm 1 the facet angles stay below it
 MAX_THRESHOLD = float(np.pi / 2)
-
-
-def _float_slider(description: str, value: float, low: float, high: float, step: float) -> widgets.FloatSlider:
-    return widgets.FloatSlider(
-        value=value,
-        min=low,
-        max=high,
-        step=step,
-        description=description,
-        continuous_update=False,
-        readout_format=".2f",
-        style={"description_width": "initial"},
-        layout=widgets.Layout(width="340px"),
-    )
 
 
 def face_explorer(maps, index: int = 0) -> Explorer:
@@ -181,7 +167,7 @@ def ot_generation_explorer(
         )
 
     sliders = {
-        "threshold": _float_slider("angle threshold θ", threshold, 0.0, MAX_THRESHOLD, 0.01),
-        "weight": _float_slider("weight w", weight, 0.0, 1.0, 0.05),
+        "threshold": _slider("angle threshold θ", threshold, 0.0, MAX_THRESHOLD, 0.01, continuous=False),
+        "weight": _slider("weight w", weight, 0.0, 1.0, 0.05, continuous=False),
     }
     return Explorer(sliders, fig, update)

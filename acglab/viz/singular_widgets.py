@@ -54,7 +54,7 @@ from acglab.ot.raster import pixel_centres, raster_faces
 from acglab.ot.singular import DEFAULT_ANGLE_THRESHOLD
 from acglab.ot.support import off_support, same_label_fraction, support_radius
 from acglab.ot.targets import OTInputError
-from acglab.viz.gan_widgets import Explorer
+from acglab.viz.gan_widgets import Explorer, _slider
 from acglab.viz.singular_figures import _digit_figure, _generation_figure, _singular_set_figure, tile_images
 
 OFF_SUPPORT_COLOR = "#d62728"
@@ -65,26 +65,12 @@ ANGLE_RANGE = (0.0, 2.0)
 
 
 # ---------------------------------------------------------------------------- small pieces
-def _slider(description: str, value: float, low: float, high: float, step: float) -> widgets.FloatSlider:
-    return widgets.FloatSlider(
-        value=value,
-        min=low,
-        max=high,
-        step=step,
-        description=description,
-        continuous_update=False,
-        readout_format=".2f",
-        style={"description_width": "initial"},
-        layout=widgets.Layout(width="340px"),
-    )
-
-
 def _threshold_slider(value: float) -> widgets.FloatSlider:
-    return _slider("angle threshold θ (rad)", value, *ANGLE_RANGE, 0.05)
+    return _slider("angle threshold θ (rad)", value, *ANGLE_RANGE, 0.05, continuous=False)
 
 
 def _weight_slider(value: float) -> widgets.FloatSlider:
-    return _slider("interpolation weight w", value, 0.0, 1.0, 0.05)
+    return _slider("interpolation weight w", value, 0.0, 1.0, 0.05, continuous=False)
 
 
 def _label_array(labels, n: int) -> np.ndarray:
@@ -159,7 +145,10 @@ def singular_set_explorer(
             f"{jumps.max(initial=0.0):.2f}"
         )
 
-    sliders = {"threshold": _threshold_slider(threshold), "probe": _slider("probe position t", 0.5, 0.0, 1.0, 0.01)}
+    sliders = {
+        "threshold": _threshold_slider(threshold),
+        "probe": _slider("probe position t", 0.5, 0.0, 1.0, 0.01, continuous=False),
+    }
     return Explorer(sliders, fig, update)
 
 
