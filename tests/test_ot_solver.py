@@ -144,12 +144,15 @@ def test_monte_carlo_floor_formula():
     assert abs(float(torch.stack(errs).mean()) - predicted) / predicted < 0.05
 
 
-@pytest.mark.parametrize("bad, msg", [
-    (np.array([[0.0, np.nan], [1.0, 1.0]]), "NaN"),
-    (np.array([[0.0, np.inf], [1.0, 1.0]]), "NaN or inf"),
-    (np.zeros((1, 3)), "at least 2"),
-    (np.zeros(5), "2-D"),
-])
+@pytest.mark.parametrize(
+    "bad, msg",
+    [
+        (np.array([[0.0, np.nan], [1.0, 1.0]]), "NaN"),
+        (np.array([[0.0, np.inf], [1.0, 1.0]]), "NaN or inf"),
+        (np.zeros((1, 3)), "at least 2"),
+        (np.zeros(5), "2-D"),
+    ],
+)
 def test_bad_targets(bad, msg):
     with pytest.raises(OTInputError, match=msg):
         SemiDiscreteOT(bad)
@@ -191,7 +194,7 @@ def test_candidate_counts_equal_brute_force_under_height_changes():
         before = id(getattr(cache, "_ref", None))
         counts, total = cache.counts(h)
         rebuilt += before != id(cache._ref)
-        scores = (x.double() @ y.double().T + h.double())
+        scores = x.double() @ y.double().T + h.double()
         top2 = scores.topk(2, dim=1)
         clear = (top2.values[:, 0] - top2.values[:, 1]) > 1e-4  # float32 near-ties may go either way
         brute = torch.bincount(top2.indices[clear, 0], minlength=200).double()
@@ -202,10 +205,15 @@ def test_candidate_counts_equal_brute_force_under_height_changes():
     assert 1 < rebuilt < 40  # small steps reuse the reference, large ones rebuild it
 
 
-@pytest.mark.parametrize("kwargs, msg", [
-    ({"n": 0}, "positive integer"), ({"n": 10, "w": float("nan")}, "w must be"),
-    ({"n": 10, "k": 1}, "k must be"), ({"n": 10, "oversample": 0}, "oversample"),
-])
+@pytest.mark.parametrize(
+    "kwargs, msg",
+    [
+        ({"n": 0}, "positive integer"),
+        ({"n": 10, "w": float("nan")}, "w must be"),
+        ({"n": 10, "k": 1}, "k must be"),
+        ({"n": 10, "oversample": 0}, "oversample"),
+    ],
+)
 def test_generator_rejects_bad_parameters(kwargs, msg):
     sdot = SemiDiscreteOT(blobs(20, 2, seed=3), seed=0)
     with pytest.raises(OTInputError, match=msg):

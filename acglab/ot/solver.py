@@ -11,11 +11,13 @@ The heights minimise the convex energy (thesis eq. 1.8)
     E(h) = int F_h dmu - sum_i nu_i h_i,   grad_i E(h) = mu(W_i(h)) - nu_i,
 
 which is what :meth:`SemiDiscreteOT.fit` does with Adam, estimating the cell masses by
-quasi-Monte-Carlo with scrambled Sobol points. Unlike the published AE-OT loop (fresh samples
-and a full O(M N d) pass every step) it keeps a sample set, assigns it exactly through
-:class:`~acglab.ot.candidates.CandidateCache`, and grows the set only when the
-optimisation has reached that set's Monte-Carlo noise floor, to the size the noise model asks.
+quasi-Monte-Carlo with scrambled Sobol points (its steps: :mod:`acglab.ot.fit_steps`). Unlike
+the published AE-OT loop (fresh samples and a full O(M N d) pass every step) it keeps a sample
+set, assigns it exactly through :class:`~acglab.ot.fit_cache.SnapshotCandidateCache`, starts it
+small and grows it only when the optimisation has reached that set's Monte-Carlo noise floor, to
+the size the noise model asks for the tolerance and no larger.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,11 +31,22 @@ import torch
 from tqdm.auto import tqdm
 
 from acglab.devices import resolve_device
-from acglab.ot.candidates import CandidateCache
+from acglab.fileio import atomic_write
+from acglab.ot.fit_cache import default_candidate_count
+from acglab.ot.fit_steps import (  # noqa: F401
+    NOISE_SHARE,
+    HeightAdam,
+    MonteCarloCells,
+    StepSchedule,
+    converged,
+    grown_sample_count,
+    initial_sample_count,
+    monte_carlo_noise,
+    noise_floor_reached,
+)
 from acglab.ot.power import DEFAULT_CHUNK_BYTES, topk_cells
 from acglab.ot.sources import SOURCES, SobolSource
 from acglab.ot.targets import OTInputError, as_targets, as_weights, merge_duplicates
-from acglab.fileio import atomic_write
 
 ERROR_KINDS = ("max", "mean")
 
@@ -41,42 +54,6 @@ ERROR_KINDS = ("max", "mean")
 def relative_mass_errors(masses: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     """|mu(W_i) - nu_i| / nu_i for every cell."""
     return (masses.to(torch.float64) - weights).abs() / weights
-
-
-def monte_carlo_noise(weights: torch.Tensor, n_samples: int, kind: str = "max") -> float:
-    """Predicted relative error of cell masses estimated from ``n_samples`` i.i.d. samples.
-
-    Each estimate has relative standard deviation s_i = sqrt((1 - nu_i) / (nu_i M)). For
-    ``"mean"`` the expected mean of |N(0, s_i)| is returned, for ``"max"`` the expected maximum
-    over the N cells, about s * sqrt(2 ln 2N). Scrambled Sobol points usually do better, so
-    this bound is conservative: a max relative error e over N equal cells needs about
-    N (3.5 / e)^2 samples.
-    """
-    s = torch.sqrt((1 - weights) / (weights * n_samples))
-    if kind == "mean":
-        return float(math.sqrt(2 / math.pi) * s.mean())
-    return float(math.sqrt(2 * math.log(2 * weights.numel())) * s.max())
-
-
-#: share of the tolerance left to Monte-Carlo noise when a sample set is sized
-NOISE_SHARE = 0.85
-
-
-def grown_sample_count(m: int, noise: float, tol: float, floor_reached: bool, max_samples: int) -> int:
-    """The next sample-set size when the current one (``m`` samples) is exhausted.
-
-    At the noise floor, noise scales as 1/sqrt(M), so the size that brings the predicted noise
-    to ``NOISE_SHARE`` tol (leaving sqrt(1 - 0.85^2) = 0.53 tol for the optimisation, which on a
-    fixed sample set can drive its empirical error well below the noise) is
-    m (noise / (NOISE_SHARE tol))^2, taken in steps of at most x4; it is rounded up to a quarter power of two (Sobol sets are balanced
-    on such sizes) and at least doubles m. A stall away from the floor just doubles m.
-    """
-    want = 2 * m
-    if floor_reached:
-        # at most x4 per level: most of the optimisation then happens on the smaller sets
-        want = max(want, min(4 * m, math.ceil(m * (noise / (NOISE_SHARE * tol)) ** 2)))
-    grain = 1 << max(0, want.bit_length() - 3)
-    return int(min(max_samples, -(-want // grain) * grain))
 
 
 @dataclass
@@ -107,7 +84,10 @@ class SemiDiscreteOT:
     heights : optional (N,) initial heights (warm start); otherwise ``init`` decides.
     init : ``"voronoi"`` (heights -|y - mean|^2 c / 2 that make the cells the Voronoi cells of the
         targets rescaled to the source: a good start) or ``"zero"`` (AE-OT's start).
-    k_candidates : cells cached per sample for exact incremental assignment.
+    k_candidates : cells cached per sample for exact incremental assignment; by default
+        :func:`~acglab.ot.fit_cache.default_candidate_count` (4 from N = 512 targets on, 3 below).
+    chunk_bytes : bytes of scores materialised at once by a full pass (on a CPU the fit uses at
+        most :data:`~acglab.ot.fit_steps.CPU_CHUNK_BYTES`, which stay in the cache).
 
     Identical targets are merged (their weights added) because only one of two equal affine
     pieces can own a cell; they share one height, and :meth:`assign` returns the first of them.
@@ -118,18 +98,30 @@ class SemiDiscreteOT:
     >>> sdot.heights, sdot.assign(x), sdot.cell_masses(2**20), sdot.generate(1000)
     """
 
-    def __init__(self, targets, weights=None, source: str = "cube", device="cpu", seed: int = 0,
-                 heights=None, init: str = "voronoi", k_candidates: int = 8,
-                 chunk_bytes: int = DEFAULT_CHUNK_BYTES):
+    def __init__(
+        self,
+        targets,
+        weights=None,
+        source: str = "cube",
+        device="cpu",
+        seed: int = 0,
+        heights=None,
+        init: str = "voronoi",
+        k_candidates: int | None = None,
+        chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    ):
         if source not in SOURCES:
             raise OTInputError(f"source must be one of {SOURCES}, got {source!r}")
         self.device = resolve_device(device)
-        self.source, self.seed, self.k_candidates, self.chunk_bytes = source, int(seed), k_candidates, chunk_bytes
+        self.source, self.seed, self.chunk_bytes = source, int(seed), chunk_bytes
         self.targets = as_targets(targets, self.device)
         self.weights = as_weights(weights, self.targets.shape[0], self.device)
         self._y, self._w, self._inverse = merge_duplicates(self.targets, self.weights)
+        self.k_candidates = default_candidate_count(self._y.shape[0]) if k_candidates is None else int(k_candidates)
         first = torch.full((self._y.shape[0],), self.targets.shape[0], dtype=torch.long, device=self.device)
-        self._representative = first.scatter_reduce(0, self._inverse, torch.arange(len(self._inverse), device=self.device), "amin")
+        self._representative = first.scatter_reduce(
+            0, self._inverse, torch.arange(len(self._inverse), device=self.device), "amin"
+        )
         if heights is not None:
             h = torch.as_tensor(np.asarray(heights) if not torch.is_tensor(heights) else heights)
             if h.shape != (self.targets.shape[0],):
@@ -145,6 +137,7 @@ class SemiDiscreteOT:
         self.timing = {"sampling": 0.0, "full": 0.0, "candidates": 0.0, "bookkeeping": 0.0}
         self.converged = False
         self._fits = 0
+        self._warm = heights is not None
 
     # ------------------------------------------------------------------ properties
     @property
@@ -171,111 +164,113 @@ class SemiDiscreteOT:
         return -0.5 * (sx / sy) * yc.pow(2).sum(1)
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, tol: float = 0.05, error: str = "max", lr: float | None = None,
-            max_steps: int = 20000, initial_samples: int | None = None,
-            max_samples: int = 2**24, patience: int = 30, time_limit: float | None = None,
-            progress: bool = False, callback=None) -> "SemiDiscreteOT":
+    def fit(
+        self,
+        tol: float = 0.05,
+        error: str = "max",
+        lr: float | None = None,
+        max_steps: int = 20000,
+        initial_samples: int | None = None,
+        max_samples: int = 2**24,
+        patience: int = 30,
+        time_limit: float | None = None,
+        progress: bool = False,
+        callback=None,
+    ) -> SemiDiscreteOT:
         """Optimise the heights until the relative cell-mass error is below ``tol``.
+
+        Gradient descent on the convex energy of thesis eq. 1.8, one step of
+        :mod:`acglab.ot.fit_steps` at a time: the cell masses on a sample set give the gradient
+        mu(W_i(h)) - nu_i, the stopping test, then either the sample set grows or Adam moves
+        the heights.
 
         ``error``: ``"max"`` or ``"mean"`` relative error over cells. The error counted is
         sqrt(e_emp^2 + e_noise^2): the empirical error on the current sample set and its
         predicted Monte-Carlo noise (:func:`monte_carlo_noise`). The sample set starts at
-        ``initial_samples`` (default: 32 N, at least 2^14, a power of 2) and grows (see
-        :func:`grown_sample_count`) whenever the optimisation reaches its noise floor or stalls, up to ``max_samples``. Adam's step
-        starts at ``lr`` (default: a quarter of the median gap between the best and second-best
-        power score, the scale on which heights move cell boundaries) and halves after
-        ``patience`` steps without a 1% improvement. Warm starts: calling ``fit`` again, or
-        constructing with ``heights=``, continues from the current heights.
+        ``initial_samples`` (default: 4 N, at least 2^12, a power of 2; 32 N, at least 2^14,
+        for warm starts; see :func:`~acglab.ot.fit_steps.initial_sample_count`) and grows (see
+        :func:`~acglab.ot.fit_steps.grown_sample_count`) whenever the optimisation reaches its
+        noise floor or stalls, up to ``max_samples``. Adam's step starts at ``lr`` (default: a
+        quarter of the median gap between the best and second-best power score, the scale on
+        which heights move cell boundaries) and halves after ``patience`` steps without a 1%
+        improvement. Warm starts: calling ``fit`` again, or constructing with ``heights=``,
+        continues from the current heights.
 
         ``callback(solver, record)`` is called after each step with ``solver.heights`` at that
         step (for plots of the optimisation); returning True stops.
         """
-        if error not in ERROR_KINDS:
-            raise OTInputError(f"error must be one of {ERROR_KINDS}, got {error!r}")
-        if not 0 < tol < 1:
-            raise OTInputError(f"tol must be in (0, 1), got {tol}")
+        self._check_fit_options(tol, error)
         t_start = time.perf_counter()
-        n = self._y.shape[0]
-        w = self._w
-        m = initial_samples or max(2**14, 1 << math.ceil(math.log2(32 * n)))
-        stream = SobolSource(self.dim, self.source, self.seed + 7919 * self._fits)
-        self._fits += 1
-
-        t0 = time.perf_counter()
-        x = stream.draw(m, self.device)
-        self.timing["sampling"] += time.perf_counter() - t0
-        h = self._h
-        cache = CandidateCache(x, self._y, h.float(), self.k_candidates, self.chunk_bytes)
-        if lr is None:
-            lr = 0.25 * self._median_gap(cache, h)
-        adam_m = torch.zeros_like(h)
-        adam_v = torch.zeros_like(h)
-        beta1, beta2, eps = 0.9, 0.999, 1e-12
-        best, since_best, decays, t = math.inf, 0, 0, 0
+        spent = sum(self.timing.values())
+        w, h = self._w, self._h
+        cells = self._sample_set(initial_samples)
+        schedule = StepSchedule(0.25 * cells.median_gap(h) if lr is None else lr, patience)
+        adam = HeightAdam(h)
         step0 = self.history[-1].step + 1 if self.history else 0
         bar = tqdm(total=max_steps, desc="semi-discrete OT", disable=not progress, leave=False)
         self.converged = False
         for step in range(max_steps):
-            counts, pot_sum = cache.counts(h.float())
-            t0 = time.perf_counter()
-            mass = counts / len(cache)
-            grad = mass - w
-            rel = grad.abs() / w
-            e_max, e_mean = float(rel.max()), float(rel.mean())
-            e = e_max if error == "max" else e_mean
-            noise = monte_carlo_noise(w, len(cache), error)
-            rec = FitRecord(step0 + step, len(cache), pot_sum / len(cache) - float((w * h).sum()),
-                            e_max, e_mean, noise, float(lr), time.perf_counter() - t_start)
-            self.history.append(rec)
+            grad, energy = cells.gradient(h, w)  # grad E(h) = mu(W_i(h)) - nu_i, thesis eq. 1.8
+            rec, e = self._record(step0 + step, len(cells), grad, energy, error, schedule.lr, t_start)
             bar.update(1)
-            bar.set_postfix(err=f"{e:.3f}", noise=f"{noise:.3f}", M=len(cache))
+            bar.set_postfix(err=f"{e:.3f}", noise=f"{rec.noise:.3f}", M=rec.samples)
             self._h = h  # current heights, visible to the callback (solver.heights)
             if callback is not None and callback(self, rec):
                 break
-            if math.hypot(e, noise) <= tol:
+            if converged(e, rec.noise, tol):  # the stopping test
                 self.converged = True
                 break
             if time_limit is not None and rec.seconds > time_limit:
                 break
-            if e < 0.99 * best:
-                best, since_best = e, 0
-            else:
-                since_best += 1
-            # this sample set is exhausted when its error is at its noise floor or it stalls
-            floor_reached = noise > NOISE_SHARE * tol and e <= noise
-            if since_best > patience:
-                lr, since_best, decays = lr * 0.5, 0, decays + 1
-            if (floor_reached or decays >= 3) and len(cache) < max_samples:
-                self.timing["bookkeeping"] += time.perf_counter() - t0
-                t1 = time.perf_counter()
-                target_m = grown_sample_count(len(cache), noise, tol, floor_reached, max_samples)
-                x_new = stream.draw(target_m - len(cache), self.device)
-                self.timing["sampling"] += time.perf_counter() - t1
-                cache.extend(x_new, h.float())
-                best, since_best, decays = math.inf, 0, 0
+            schedule.observe(e)  # the step size halves when the error stops improving
+            floor = noise_floor_reached(e, rec.noise, tol)
+            if (floor or schedule.stalled) and len(cells) < max_samples:  # sample-size growth
+                cells.grow(grown_sample_count(len(cells), rec.noise, tol, floor, max_samples), h)
+                schedule.restart()
                 continue
-            if decays >= 6:
+            if schedule.exhausted:
                 break
-            # Adam on the convex energy, gradient = cell mass - target weight (thesis eq. 1.8)
-            t += 1
-            adam_m.mul_(beta1).add_(grad, alpha=1 - beta1)
-            adam_v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-            mhat = adam_m / (1 - beta1**t)
-            vhat = adam_v / (1 - beta2**t)
-            h = h - lr * mhat / (vhat.sqrt() + eps * w)
-            self.timing["bookkeeping"] += time.perf_counter() - t0
+            h = adam.step(h, grad, schedule.lr, w)  # the Adam update of the heights
         bar.close()
         self._h = h
-        self.timing["full"] += cache.timing["full"]
-        self.timing["candidates"] += cache.timing["candidates"]
+        cells.close()
+        self.timing["bookkeeping"] += time.perf_counter() - t_start - (sum(self.timing.values()) - spent)
         return self
 
     @staticmethod
-    def _median_gap(cache: CandidateCache, h: torch.Tensor) -> float:
-        sc = cache.dots[:, :2] + h.float()[cache.cand[:, :2]]
-        gap = (sc[:, 0] - sc[:, 1]).abs()
-        g = float(gap.median())
-        return g if g > 0 else float(gap.mean()) or 1e-3
+    def _check_fit_options(tol: float, error: str) -> None:
+        if error not in ERROR_KINDS:
+            raise OTInputError(f"error must be one of {ERROR_KINDS}, got {error!r}")
+        if not 0 < tol < 1:
+            raise OTInputError(f"tol must be in (0, 1), got {tol}")
+
+    def _sample_set(self, initial_samples: int | None) -> MonteCarloCells:
+        """The fit's sample set at the current heights, from a Sobol stream of its own."""
+        n = self._y.shape[0]
+        m = initial_samples or initial_sample_count(n, warm=self._warm or self._fits > 0)
+        seed = self.seed + 7919 * self._fits
+        self._fits += 1
+        return MonteCarloCells(self._y, self._h, m, self.source, seed, self.k_candidates, self.chunk_bytes, self.timing)
+
+    def _record(
+        self, step: int, m: int, grad: torch.Tensor, energy: float, error: str, lr: float, t_start: float
+    ) -> tuple[FitRecord, float]:
+        """Append the step's :class:`FitRecord`; returns it and the error of kind ``error``."""
+        rel = grad.abs() / self._w
+        e_max, e_mean = float(rel.max()), float(rel.mean())
+        e = e_max if error == "max" else e_mean
+        rec = FitRecord(
+            step,
+            m,
+            energy,
+            e_max,
+            e_mean,
+            monte_carlo_noise(self._w, m, error),
+            float(lr),
+            time.perf_counter() - t_start,
+        )
+        self.history.append(rec)
+        return rec, e
 
     # ------------------------------------------------------------------ evaluation
     def _to_original(self, idx: torch.Tensor) -> torch.Tensor:
@@ -330,8 +325,9 @@ class SemiDiscreteOT:
         rep.cells = self._to_original(rep.cells)
         return rep
 
-    def cell_graph(self, n_samples: int = 2**16, threshold: float | None = None, seed: int | None = None
-                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def cell_graph(
+        self, n_samples: int = 2**16, threshold: float | None = None, seed: int | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Neighbouring power cells, found as the best and second-best cells of ``n_samples``
         fresh Sobol points (a face no sample lies next to is missed): returns (pairs (P, 2) of
         indices into the original targets, each pair once; singular (P,) bool; dihedral angles
@@ -360,10 +356,19 @@ class SemiDiscreteOT:
     def save(self, path) -> Path:
         """Write targets, weights, heights and settings to an ``.npz`` (no pickle), atomically."""
         path = Path(path)
-        meta = {"source": self.source, "seed": self.seed, "k_candidates": self.k_candidates,
-                "converged": self.converged, "history": [asdict(r) for r in self.history]}
-        arrays = {"targets": self.targets.cpu().numpy(), "weights": self.weights.cpu().numpy(),
-                  "heights": self.heights.double().cpu().numpy(), "meta": np.array(json.dumps(meta))}
+        meta = {
+            "source": self.source,
+            "seed": self.seed,
+            "k_candidates": self.k_candidates,
+            "converged": self.converged,
+            "history": [asdict(r) for r in self.history],
+        }
+        arrays = {
+            "targets": self.targets.cpu().numpy(),
+            "weights": self.weights.cpu().numpy(),
+            "heights": self.heights.double().cpu().numpy(),
+            "meta": np.array(json.dumps(meta)),
+        }
 
         def write(tmp: Path) -> None:
             with open(tmp, "wb") as f:
@@ -372,13 +377,20 @@ class SemiDiscreteOT:
         return atomic_write(path, write, make_parents=False)
 
     @classmethod
-    def load(cls, path, device="cpu") -> "SemiDiscreteOT":
+    def load(cls, path, device="cpu") -> SemiDiscreteOT:
         """Read a solver written by :meth:`save` (``allow_pickle=False``)."""
         try:
             with np.load(path, allow_pickle=False) as z:
                 meta = json.loads(str(z["meta"]))
-                sdot = cls(z["targets"], z["weights"], source=meta["source"], device=device,
-                           seed=meta["seed"], heights=z["heights"], k_candidates=meta["k_candidates"])
+                sdot = cls(
+                    z["targets"],
+                    z["weights"],
+                    source=meta["source"],
+                    device=device,
+                    seed=meta["seed"],
+                    heights=z["heights"],
+                    k_candidates=meta["k_candidates"],
+                )
         except (OSError, KeyError, ValueError) as err:
             raise OTInputError(f"cannot read OT state {path}: {err}") from None
         sdot.converged = meta.get("converged", False)
