@@ -32,9 +32,9 @@ def default_candidate_count(n_targets: int) -> int:
     """Candidates kept per sample for N targets: 4 from N = 512 on, 3 below.
 
     More candidates keep the bounds valid for more steps, but every full pass must then find the
-    top k + 1 scores of each sample. On a CPU torch's top-k keeps a fast path while k + 1 <= N / 64
-    (at N = 256 the top-5 costs three times the top-4); on the problems of the benchmark four
-    candidates took the least time at N = 1,024 (of 3, 4 and 5), three at N = 256 and N = 64.
+    top k + 1 scores of each sample, and on a CPU torch's top-k leaves its fast path once k + 1
+    exceeds about N / 64. The choice is the fastest of 3, 4 and 5 on the problems of
+    ``benchmarks/bench_sdot.py`` (benchmarks/RESULTS.md).
     """
     return 4 if n_targets >= 512 else 3
 
@@ -52,7 +52,7 @@ class SnapshotCandidateCache(CandidateCache):
         self.snapshots = h.detach().clone().unsqueeze(0)
         self.epoch = torch.zeros(x.shape[0], dtype=torch.long, device=x.device)
         super().__init__(x, y, h, k, chunk_bytes)
-        self.cand = self.cand.long()  # int64: h.take(cand) is several times faster than h[int32]
+        self.cand = self.cand.long()  # int64, read with h.take(cand): faster than h[int32 index]
 
     def _snapshot(self, h: torch.Tensor) -> int:
         """Index of the snapshot holding heights h (added when they changed)."""
@@ -78,7 +78,8 @@ class SnapshotCandidateCache(CandidateCache):
             return self.bound + rise[self.epoch]
         return self.bound[rows] + rise[self.epoch[rows]]
 
-    def _refresh(self, rows: torch.Tensor, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _refresh(self, rows: torch.Tensor | slice, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Full pass over all cells for the samples ``rows`` (indices, or a slice: no copies)."""
         t0 = time.perf_counter()
         epoch = self._snapshot(h)  # first: merging snapshots may touch these rows' bounds
         v, i = topk_cells(self.x[rows], self.y, h, self.k + 1, chunk_bytes=self.chunk_bytes)
@@ -86,7 +87,7 @@ class SnapshotCandidateCache(CandidateCache):
         self.cand[rows] = i[:, : self.k].to(self.cand.dtype)
         self.bound[rows] = v[:, self.k]
         self.epoch[rows] = epoch
-        self.full_rows += int(rows.numel())
+        self.full_rows += v.shape[0]
         self.timing["full"] += time.perf_counter() - t0
         return i[:, 0], v[:, 0]
 
@@ -101,7 +102,7 @@ class SnapshotCandidateCache(CandidateCache):
         self.cand = torch.cat([self.cand, self.cand.new_empty(extra, self.k)])
         self.bound = torch.cat([self.bound, self.bound.new_empty(extra)])
         self.epoch = torch.cat([self.epoch, self.epoch.new_empty(extra)])
-        self._refresh(torch.arange(m, m + extra, device=self.x.device), h)
+        self._refresh(slice(m, m + extra), h)
         self._ref = None
 
     def _rebase(self, h: torch.Tensor) -> None:

@@ -101,18 +101,15 @@ def cell_mass_gradient(counts: torch.Tensor, n_samples: int, weights: torch.Tens
 
 
 #: on a CPU the full passes score samples against all cells in blocks of this many bytes, which
-#: stay in the cache between the matrix product and the top-k (64 MB blocks ran 1.5x slower)
+#: stay in the cache between the matrix product and the top-k (timings: benchmarks/RESULTS.md)
 CPU_CHUNK_BYTES = 4 * 2**20
-
-
-CACHE = SnapshotCandidateCache
 
 
 class MonteCarloCells:
     """The quasi-Monte-Carlo sample set on which the fit estimates the cell masses of eq. 1.8.
 
     Scrambled Sobol points of the source (``seed`` picks the stream), assigned exactly to their
-    power cells through a :class:`~acglab.ot.candidates.CandidateCache` as the heights change.
+    power cells through a :class:`~acglab.ot.fit_cache.SnapshotCandidateCache` as the heights change.
     ``timing`` (a dict with ``"sampling"``, ``"full"`` and ``"candidates"``) accumulates the
     seconds spent drawing points, in full passes over all cells and in candidate updates.
     """
@@ -133,15 +130,14 @@ class MonteCarloCells:
         x = self._draw(n_samples, y.device)
         if y.device.type == "cpu":
             chunk_bytes = min(chunk_bytes, CPU_CHUNK_BYTES)
-        self.cache = CACHE(x, y, h.float(), k, chunk_bytes)
-        self._cache_seconds = 0.0
+        self.cache = SnapshotCandidateCache(x, y, h.float(), k, chunk_bytes)
 
     def __len__(self) -> int:
         return len(self.cache)
 
     def _draw(self, n: int, device) -> torch.Tensor:
         t0 = time.perf_counter()
-        if self.stream.kind == "cube":  # float32 straight from the engine: 3x faster than via float64
+        if self.stream.kind == "cube":  # float32 straight from the engine, without a float64 copy
             x = self.stream.engine.draw(n, dtype=torch.float32).sub_(0.5).to(device)
         else:
             x = self.stream.draw(n, device)

@@ -259,16 +259,8 @@ class SemiDiscreteOT:
         rel = grad.abs() / self._w
         e_max, e_mean = float(rel.max()), float(rel.mean())
         e = e_max if error == "max" else e_mean
-        rec = FitRecord(
-            step,
-            m,
-            energy,
-            e_max,
-            e_mean,
-            monte_carlo_noise(self._w, m, error),
-            float(lr),
-            time.perf_counter() - t_start,
-        )
+        noise = monte_carlo_noise(self._w, m, error)
+        rec = FitRecord(step, m, energy, e_max, e_mean, noise, float(lr), time.perf_counter() - t_start)
         self.history.append(rec)
         return rec, e
 
