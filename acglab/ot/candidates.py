@@ -126,13 +126,17 @@ class CandidateCache:
         if rows.numel() > self.REBASE_SHARE * len(self):
             self._rebase(h)
             return self._ref["counts"].clone(), self._ref["best_sum"]
-        t0 = time.perf_counter()
-        n = self.y.shape[0]
-        d64 = d.double()
+        return self._counts_from_reference(ref, d, rows, h)
+
+    def _counts_from_reference(
+        self, ref: dict, d: torch.Tensor, rows: torch.Tensor, h: torch.Tensor
+    ) -> tuple[torch.Tensor, float]:
+        """Counts and sum of F(x) at h from the reference's, with the height change ``d = h - h_ref``:
+        the samples ``rows`` (those the margin does not certify) are re-assigned, every other sample
+        keeps its cell c and gains d_c."""
+        n, d64 = self.y.shape[0], d.double()
         counts = ref["counts"].clone()
-        # unchanged samples: F(x) = F_ref(x) + d_c
-        total = ref["best_sum"] + float((ref["counts"] * d64).sum())
-        self.timing["candidates"] += time.perf_counter() - t0
+        total = ref["best_sum"] + float((ref["counts"] * d64).sum())  # unchanged samples: F = F_ref + d_c
         if rows.numel():
             old = ref["index"][rows]
             counts -= torch.bincount(old, minlength=n).to(torch.float64)

@@ -133,17 +133,7 @@ class SnapshotCandidateCache(CandidateCache):
         if ref is None or rows.numel() > self.REBASE_SHARE * len(self):
             self._rebase(h)
             return self._ref["counts"].clone(), self._ref["best_sum"]
-        n, d64 = self.y.shape[0], d.double()
-        counts = ref["counts"].clone()
-        total = ref["best_sum"] + float((ref["counts"] * d64).sum())  # unchanged samples: F = F_ref + d_c
-        if rows.numel():
-            old = ref["index"][rows]
-            counts -= torch.bincount(old, minlength=n).to(torch.float64)
-            total -= float((ref["best"][rows].double() + d64[old]).sum())
-            new_index, new_best = self._assign_rows(rows, h)
-            counts += torch.bincount(new_index, minlength=n).to(torch.float64)
-            total += float(new_best.double().sum())
-        return counts, total
+        return self._counts_from_reference(ref, d, rows, h)
 
     def _assign_rows(self, rows: torch.Tensor | None, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Exact cells and F(x) of the samples ``rows`` (all when ``None``) at h."""
