@@ -462,6 +462,41 @@ def test_max_steps_stops_validates_and_resumes_the_epoch(tmp_path, small_parts):
     assert rest["steps"] == 3 and rest["finished"] and len(rest["history"]) == 1 and "partial" not in rest["history"][0]
 
 
+def test_cosine_factor_closed_form_and_step_schedule_matches_steplr():
+    from acglab.train.schedule import cosine_factor, lr_scheduler
+
+    assert [cosine_factor(t, 8) for t in (0, 2, 4, 6, 8, 12)] == pytest.approx(
+        [1.0, (1 + math.sqrt(0.5)) / 2, 0.5, (1 - math.sqrt(0.5)) / 2, 0.0, 0.0]
+    )
+    for name, expected in (("cosine", lambda t: 0.1 * cosine_factor(t, 10)), ("step", lambda t: 0.1 * 0.5 ** (t // 3))):
+        opt = torch.optim.Adam([nn.Parameter(torch.zeros(1))], lr=0.1)
+        sched = lr_scheduler(opt, name, step_size=3, gamma=0.5, total_steps=10)
+        seen = []
+        for _ in range(12):
+            opt.step()
+            sched.step()
+            seen.append(sched.get_last_lr()[0])
+        assert seen == pytest.approx([expected(t) for t in range(1, 13)]), name
+    with pytest.raises(AcglabError, match="schedule must be one of step, cosine"):
+        tiny_config(lr_schedule="linear")
+
+
+def test_cosine_schedule_runs_over_all_epochs_and_resumes(tmp_path, small_parts):
+    from acglab.train.loop import train
+    from acglab.train.schedule import cosine_factor
+
+    train_part, val_part = small_parts
+    config = tiny_config(epochs=2, arch="backbone", lr_schedule="cosine", checkpoint_every=1)  # 3 steps / epoch
+    whole = train(config, train_part, val_part, tmp_path / "whole", device="cpu", progress=False)
+    assert [r["lr"] for r in whole["history"]] == pytest.approx([config.lr * cosine_factor(t, 6) for t in (3, 6)])
+    with pytest.raises(Kill):
+        train(config, train_part, val_part, tmp_path / "cut", device="cpu", progress=False, on_step=kill_at(4))
+    cut = train(config, train_part, val_part, tmp_path / "cut", device="cpu", progress=False, resume=True)
+    a, b = (torch.load(tmp_path / d / "last.pt", weights_only=True) for d in ("whole", "cut"))
+    assert a["scheduler"] == b["scheduler"] and all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])
+    assert without_time(whole["history"]) == without_time(cut["history"])
+
+
 def test_weight_average_is_validated_saved_loaded_and_resumed(tmp_path, small_parts):
     """With ``ema_decay`` the checkpoints hold the average beside the trained weights, validation
     scores the average (its frame AUC is that of the model :func:`model_from_checkpoint` builds),

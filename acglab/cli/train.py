@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 
 from acglab.errors import AcglabError
+from acglab.train.schedule import SCHEDULES
 
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -71,6 +72,12 @@ def _optimiser_arguments(p) -> None:
         help="Adam learning rate of the new layers (and of the backbone unless --backbone-lr)",
     )
     p.add_argument("--backbone-lr", type=float, metavar="LR", help="learning rate of the backbone's weights")
+    p.add_argument(
+        "--lr-schedule",
+        choices=SCHEDULES,
+        help="step: halve the learning rate at fixed steps (the thesis); cosine: from LR down to 0 over the "
+        "run; default from the preset",
+    )
     p.add_argument(
         "--ema",
         type=float,
@@ -151,6 +158,7 @@ def overrides(args) -> dict:
         "landmark_points": args.landmark_points,
         "synth_parts": args.synth_parts,
         "ema_decay": args.ema_decay or None,
+        "lr_schedule": args.lr_schedule,
     }
 
 

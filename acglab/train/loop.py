@@ -6,8 +6,8 @@ Read top to bottom, one run is:
    :class:`~acglab.train.options.RunOptions`; join the process group when started by ``torchrun``
    (:mod:`acglab.train.distributed`), seed everything, and a :class:`~acglab.train.trainer.Trainer`
    builds the model (:func:`acglab.models.build_model`), Adam (lr 2e-4, weight decay 1e-5),
-   StepLR (stepped once per optimizer step) and, on CUDA, mixed precision (``torch.autocast`` +
-   ``GradScaler``).
+   the learning-rate schedule (StepLR or cosine, stepped once per optimizer step) and, on CUDA,
+   mixed precision (``torch.autocast`` + ``GradScaler``).
 2. **Resume** (``resume=True``, :meth:`Trainer.start <acglab.train.trainer.Trainer.start>`): load
    ``RUN_DIR/last.pt`` and restore the model, optimizer, scheduler, GradScaler, the position inside
    the epoch, the history, the best metric and every generator state, so the run continues as if
@@ -152,7 +152,8 @@ def _run(opts: RunOptions, ctx: dist_.Context, train_table: SampleTable, val_tab
     """One run on this process: setup and resume, the epochs, the summary (module notes)."""
     c = opts.config
     landmarks = _training_landmarks(c, ctx, train_table, opts.landmarks, opts.data_root, opts.bars)
-    trainer = Trainer(c, ctx, opts.run_dir)
+    sampler = EpochSampler(len(train_table), seed=c.seed, shuffle=True, rank=ctx.rank, world_size=ctx.world_size)
+    trainer = Trainer(c, ctx, opts.run_dir, total_steps=c.epochs * _steps_per_epoch(sampler, c.batch_size))
     trainer.start(opts.resume)
     pos = trainer.position
     log = RunLog(opts.run_dir, enabled=ctx.is_main, purge_step=pos.step + 1 if opts.resume else None)
@@ -166,7 +167,7 @@ def _run(opts: RunOptions, ctx: dist_.Context, train_table: SampleTable, val_tab
             "config.json",
             {**opts.config_extra, "train": c.to_dict(), "model": trainer.model.config, "data": trainer.data_info},
         )
-    data = _epoch_data(c, ctx, trainer.model.normalization, train_table, val_table, landmarks)
+    data = _epoch_data(c, sampler, trainer.model.normalization, train_table, val_table, landmarks)
 
     started, images, stopped = time.perf_counter(), 0, False
     try:
@@ -293,8 +294,20 @@ def _training_landmarks(config, ctx, table, landmarks, data_root, progress):
     return found
 
 
+def _steps_per_epoch(sampler: EpochSampler, batch_size: int) -> int:
+    """Optimizer steps of one epoch of this process's shard (a last 1-image batch is dropped)."""
+    if sampler.shard_size >= batch_size:
+        return sampler.shard_size // batch_size
+    return math.ceil(sampler.shard_size / batch_size)
+
+
 def _epoch_data(
-    c: TrainConfig, ctx: dist_.Context, norm, train_table: SampleTable, val_table: SampleTable, landmarks: dict | None
+    c: TrainConfig,
+    sampler: EpochSampler,
+    norm,
+    train_table: SampleTable,
+    val_table: SampleTable,
+    landmarks: dict | None,
 ) -> EpochData:
     """The training set (flips, crops, self-blends), the validation set and the sharded sampler."""
     train_set = FaceDataset(
@@ -309,10 +322,8 @@ def _epoch_data(
         crop_size=c.crop_size,
     )
     val_set = FaceDataset(val_table, c.img_size, norm, train=False)
-    sampler = EpochSampler(len(train_set), seed=c.seed, shuffle=True, rank=ctx.rank, world_size=ctx.world_size)
     drop_last = sampler.shard_size >= c.batch_size  # no 1-image BatchNorm batches
-    steps = sampler.shard_size // c.batch_size if drop_last else math.ceil(sampler.shard_size / c.batch_size)
-    return EpochData(train_set, val_set, sampler, drop_last, steps)
+    return EpochData(train_set, val_set, sampler, drop_last, _steps_per_epoch(sampler, c.batch_size))
 
 
 def _synthesizer(config: TrainConfig):

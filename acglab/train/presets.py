@@ -35,6 +35,7 @@ from dataclasses import dataclass, field, fields
 
 from acglab.errors import AcglabError
 from acglab.models.names import ARCHS
+from acglab.train.schedule import SCHEDULES
 
 #: landmark sets of the self-blended fakes (:mod:`acglab.train.landmarks`)
 LANDMARK_POINTS = (5, 68)
@@ -60,6 +61,8 @@ class TrainConfig:
     ema_decay : keep an exponential moving average of the weights with this decay per step
         (:mod:`acglab.train.ema`; e.g. 0.99 averages over about the last 100 steps); validation
         scores it and checkpoints offer it for inference. ``None``: no average.
+    lr_schedule : ``"step"`` (StepLR with ``step_size`` and ``gamma``) or ``"cosine"`` (from ``lr`` to 0
+        over all the run's optimizer steps); :mod:`acglab.train.schedule`.
     step_size, gamma : StepLR, stepped once per optimizer step: ``lr_t = lr * gamma ** (t // step_size)``.
     lambda_r, lambda_m : weights of the reconstruction and metric losses (thesis eq. 2.7).
     flood : flooding level ``b`` of the classification loss (``|L - b| + b``), or ``None``.
@@ -94,6 +97,7 @@ class TrainConfig:
     weight_decay: float = 1e-5
     backbone_lr: float | None = None
     ema_decay: float | None = None
+    lr_schedule: str = "step"
     step_size: int = 22500
     gamma: float = 0.5
     lambda_r: float = 0.1
@@ -200,6 +204,10 @@ def check_config(config: TrainConfig) -> TrainConfig:
         ),
         (c.ema_decay is not None and not 0 < c.ema_decay < 1, f"EMA decay must lie in (0, 1), got {c.ema_decay}"),
         (c.weight_decay < 0, f"weight decay must be non-negative, got {c.weight_decay}"),
+        (
+            c.lr_schedule not in SCHEDULES,
+            f"learning-rate schedule must be one of {', '.join(SCHEDULES)}, got {c.lr_schedule!r}",
+        ),
         (c.step_size < 1, f"StepLR step size must be at least 1 step, got {c.step_size}"),
         (not 0 < c.gamma <= 1, f"StepLR gamma must lie in (0, 1], got {c.gamma}"),
         (c.flood is not None and c.flood < 0, f"flood level must be non-negative, got {c.flood}"),

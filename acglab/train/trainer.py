@@ -1,6 +1,6 @@
 """The objects of one training run and its optimizer step: :class:`Trainer`.
 
-A :class:`Trainer` holds the model (and its weight average), Adam, StepLR, the GradScaler of
+A :class:`Trainer` holds the model (and its weight average), Adam, the learning-rate schedule, the GradScaler of
 mixed precision and the run's :class:`~acglab.train.resume.Position`. It takes one optimizer
 step (:meth:`Trainer.step`, thesis eq. 2.7), saves and restores whole runs (:meth:`Trainer.save`,
 :meth:`Trainer.restore`); :func:`acglab.train.loop.train` drives it.
@@ -20,6 +20,7 @@ from acglab.train import distributed as dist_
 from acglab.train.ema import ema_copy, ema_decay, ema_update
 from acglab.train.presets import TrainConfig
 from acglab.train.resume import Position, require_same_config
+from acglab.train.schedule import lr_scheduler
 from acglab.train.seeding import rng_state, seed_everything, set_rng_state
 
 LAST, BEST = "last.pt", "best.pt"
@@ -56,7 +57,7 @@ def parameter_groups(model: torch.nn.Module, lr: float, backbone_lr: float | Non
 class Trainer:
     """The objects of one run (model, optimizer, ...) and its :class:`Position`."""
 
-    def __init__(self, config: TrainConfig, ctx: dist_.Context, run_dir: Path):
+    def __init__(self, config: TrainConfig, ctx: dist_.Context, run_dir: Path, total_steps: int | None = None):
         from acglab.models import build_model
         from acglab.models.acg import ACGDetector
 
@@ -69,7 +70,10 @@ class Trainer:
         self.optimizer = torch.optim.Adam(
             parameter_groups(self.model, c.lr, c.backbone_lr), lr=c.lr, weight_decay=c.weight_decay
         )
-        self.scheduler = torch.optim.lr_scheduler.StepLR(self.optimizer, step_size=c.step_size, gamma=c.gamma)
+        # the cosine schedule runs over ``total_steps`` (all epochs' optimizer steps; default: step_size)
+        self.scheduler = lr_scheduler(
+            self.optimizer, c.lr_schedule, step_size=c.step_size, gamma=c.gamma, total_steps=total_steps or c.step_size
+        )
         self.amp = (ctx.device.type == "cuda") if c.amp is None else bool(c.amp)
         self.amp_dtype = torch.float16 if ctx.device.type == "cuda" else torch.bfloat16
         self.scaler = torch.amp.GradScaler(ctx.device.type, enabled=self.amp and self.amp_dtype == torch.float16)
@@ -158,7 +162,7 @@ class Trainer:
 
     # --- one optimizer step ----------------------------------------------------------------
     def step(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
-        """Forward, loss (thesis eq. 2.7), backward, Adam and StepLR steps; returns the loss parts."""
+        """Forward, loss (thesis eq. 2.7), backward, Adam and learning-rate schedule steps; returns the loss parts."""
         from acglab.losses import acg_loss, bce_loss
 
         c = self.config
