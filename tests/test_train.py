@@ -677,6 +677,8 @@ def test_cli_trains_and_resumes(tmp_path, small, capsys):
         "test_efficientnet",
         "--pretrained",
         "none",
+        "--lr-schedule",
+        "cosine",
         "--img-size",
         32,
         "--batch-size",
@@ -694,6 +696,7 @@ def test_cli_trains_and_resumes(tmp_path, small, capsys):
     assert "1 epochs, 3 steps" in out and "best val_frame_auc" in out
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert config["preset"] == "quick" and config["train"]["backbone"] == "test_efficientnet"
+    assert config["train"]["lr_schedule"] == "cosine"
     code, _, err = run_cli(capsys, *common[:-6], "--resume", "--preset", "full")
     assert code == 2
     code, _, err = run_cli(capsys, *common, "--max-steps", 1)
