@@ -58,6 +58,11 @@ VARIANTS: dict[str, dict] = {
     "acg-sbi68": {"synth_augment": True, "landmark_points": 68, "model_options": {"ot": {"same_class": True}}},
     # the preset as it is now: no input noise, same-class mixing in the metric loss's space
     "acg-ot-metric": {},
+    # the fourth round: the learning rate, its schedule and a weight average
+    "acg-cosine": {"lr_schedule": "cosine"},
+    "acg-ema": {"ema_decay": 0.99},
+    "acg-lr4": {"lr": 4e-4},
+    "acg-lr4-ema": {"lr": 4e-4, "ema_decay": 0.99},
     "acg-ot-metric-sbi68": {"synth_augment": True, "landmark_points": 68},
     "acg-ot-metric-sbi68-parts": {
         "synth_augment": True,
@@ -72,12 +77,22 @@ VARIANTS: dict[str, dict] = {
     "backbone-ema": {"arch": "backbone", "ema_decay": 0.99},
     "scratch": {"__preset__": "quick-scratch"},
 }
+#: the quick preset's optimiser until the fourth round, under every variant above
+STEP_2E4 = {"lr": 2e-4, "lr_schedule": "step", "step_size": 300}
+#: variants of the quick preset as it is now (Adam 6e-4 along a cosine)
+CURRENT: dict[str, dict] = {
+    "acg-lr4-cosine": {"lr": 4e-4},
+    "acg-lr6-cosine": {},
+    "acg-lr8-cosine": {"lr": 8e-4},
+    "backbone-lr6-cosine": {"arch": "backbone"},
+    "acg-no-ot-lr6-cosine": {"arch": "acg-no-ot"},
+}
 
 
 def variant_config(name: str, seed: int, epochs: int | None):
     from acglab.train.presets import preset
 
-    changes = dict(VARIANTS[name])
+    changes = dict(CURRENT[name]) if name in CURRENT else {**STEP_2E4, **VARIANTS[name]}
     base = changes.pop("__preset__", "quick")
     config = preset(base)
     if "model_options" in changes:
@@ -302,9 +317,9 @@ def main(argv=None) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    unknown = [v for v in args.variants.split(",") if v not in VARIANTS]
+    unknown = [v for v in args.variants.split(",") if v not in VARIANTS and v not in CURRENT]
     if unknown:
-        p.error(f"unknown variants {unknown}; known: {', '.join(VARIANTS)}")
+        p.error(f"unknown variants {unknown}; known: {', '.join([*VARIANTS, *CURRENT])}")
     train_t, val_t, test_t = load(args)
     for name in args.variants.split(","):
         for seed in (int(s) for s in args.seeds.split(",")):

@@ -5,8 +5,8 @@ Read top to bottom, one run is:
 1. **Setup** (:func:`train`, :func:`_run`): the arguments become one
    :class:`~acglab.train.options.RunOptions`; join the process group when started by ``torchrun``
    (:mod:`acglab.train.distributed`), seed everything, and a :class:`~acglab.train.trainer.Trainer`
-   builds the model (:func:`acglab.models.build_model`), Adam (lr 2e-4, weight decay 1e-5),
-   the learning-rate schedule (StepLR or cosine, stepped once per optimizer step) and, on CUDA,
+   builds the model (:func:`acglab.models.build_model`), Adam (weight decay 1e-5), the
+   learning-rate schedule (StepLR or cosine, stepped once per optimizer step) and, on CUDA,
    mixed precision (``torch.autocast`` + ``GradScaler``).
 2. **Resume** (``resume=True``, :meth:`Trainer.start <acglab.train.trainer.Trainer.start>`): load
    ``RUN_DIR/last.pt`` and restore the model, optimizer, scheduler, GradScaler, the position inside
