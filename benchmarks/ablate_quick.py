@@ -185,9 +185,11 @@ def _scores(test_record, videos):
 def finished_runs(out: Path, variants: list[str], stored: Path | None = None) -> dict:
     """``{variant: {"seedS": run}}`` of the finished runs below ``out``, after those of the
     ``stored`` scores file (:func:`export`); a run folder wins over a stored copy."""
+    from acglab.eval.stored_scores import read_stored_scores
+
     runs = {}
     if stored is not None and stored.is_file():
-        saved = json.loads(stored.read_text())
+        saved = read_stored_scores(stored)
         for name in variants:
             if name in saved:
                 runs[name] = {seed: [tuple(r) for r in run] for seed, run in saved[name].items()}
@@ -201,33 +203,17 @@ def finished_runs(out: Path, variants: list[str], stored: Path | None = None) ->
 
 def export(out: Path, variants: list[str], path: Path) -> None:
     """Write the finished runs' validation AUCs and per-video test scores of every epoch to
-    ``path`` (JSON, scores rounded to 5 decimals), merged into what the file already holds, so
-    the tables can be recomputed without the run folders (``--report --stored path``)."""
-    saved = json.loads(path.read_text()) if path.is_file() else {}
+    ``path`` (:mod:`acglab.eval.stored_scores`), merged into what the file already holds, so the
+    tables can be recomputed without the run folders (``--report --stored path``)."""
+    from acglab.eval.stored_scores import read_stored_scores, write_stored_scores
+
+    saved = read_stored_scores(path) if path.is_file() else {}
     for name, found in finished_runs(out, variants).items():
-        saved.setdefault(name, {})
         for seed, run in found.items():
             summary = out / name / seed / "summary.json"
-            if not (summary.is_file() and json.loads(summary.read_text()).get("finished")):
-                continue  # still training
-            saved[name][seed] = [
-                [
-                    e,
-                    round(v, 6),
-                    round(f, 6),
-                    {
-                        "epoch": t["epoch"],
-                        "video_auc": t["video_auc"],
-                        "frame_auc": t["frame_auc"],
-                        "video_scores": {k: [round(s, 5), y] for k, (s, y) in t["video_scores"].items()},
-                    },
-                ]
-                for e, v, f, t in run
-            ]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(saved, sort_keys=True))
-    os.replace(tmp, path)
+            if summary.is_file() and json.loads(summary.read_text()).get("finished"):  # else still training
+                saved.setdefault(name, {})[seed] = [list(r) for r in run]
+    write_stored_scores(path, saved)
     print(f"wrote {path}: " + ", ".join(f"{k} ({len(v)} seeds)" for k, v in sorted(saved.items())))
 
 

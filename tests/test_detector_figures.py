@@ -489,6 +489,7 @@ def test_stored_ablation_picks_best_validation_epochs_and_averages_seeds(tmp_pat
     from sklearn.metrics import roc_auc_score
 
     from acglab.eval.ablation import stored_ablation
+    from acglab.eval.stored_scores import read_stored_scores, write_stored_scores
 
     rng = np.random.default_rng(1)
     videos = [f"v{i}" for i in range(40)]
@@ -501,7 +502,15 @@ def test_stored_ablation_picks_best_validation_epochs_and_averages_seeds(tmp_pat
                 e + 1,
                 0.5,
                 vf,
-                {"video_scores": {v: [float(fake[i] * s + rng.normal()), labels[i]] for i, v in enumerate(videos)}},
+                {
+                    "epoch": e + 1,
+                    "video_auc": 0.5,
+                    "frame_auc": 0.5,
+                    # 5 decimals: what the file keeps
+                    "video_scores": {
+                        v: [round(float(fake[i] * s + rng.normal()), 5), labels[i]] for i, v in enumerate(videos)
+                    },
+                },
             ]
             for e, (s, vf) in enumerate(zip(strengths, val_frame))
         ]
@@ -511,7 +520,8 @@ def test_stored_ablation_picks_best_validation_epochs_and_averages_seeds(tmp_pat
         "backbone": {"seed0": run([0.5], [0.5]), "seed1": run([0.5], [0.5]), "seed2": run([1.0], [0.5])},
     }
     path = tmp_path / "scores.json"
-    path.write_text(json.dumps(stored))
+    write_stored_scores(path, stored)
+    assert read_stored_scores(path) == stored
     rows = stored_ablation(path, {"backbone": "backbone", "acg": "ACG"}, reference="backbone", n_boot=300)
 
     def auc(record):
@@ -532,6 +542,13 @@ def test_stored_ablation_picks_best_validation_epochs_and_averages_seeds(tmp_pat
     assert last[0]["video_auc"] == pytest.approx(
         np.mean([auc(stored["acg"]["seed0"][2][3]), auc(stored["acg"]["seed1"][1][3])])
     )
+    # one file holds one split: runs scored on other videos are refused, as is a file of another kind
+    other = {"x": {"seed0": [[1, 0.5, 0.5, {**stored["acg"]["seed0"][0][3], "video_scores": {"w": [0.1, 0]}}]]}}
+    with pytest.raises(AcglabError, match="different test videos"):
+        write_stored_scores(tmp_path / "mixed.json", {**stored, **other})
+    (tmp_path / "plain.json").write_text(json.dumps(stored))
+    with pytest.raises(AcglabError, match="not a stored ablation scores file"):
+        stored_ablation(tmp_path / "plain.json", {"acg": "ACG"}, reference="backbone")
 
 
 def test_checkpoint_rules_pick_the_epoch_each_rule_names():

@@ -344,8 +344,9 @@ def stored_ablation(
 ) -> list[dict]:
     """Ablation rows over seeds from a stored scores file (``benchmarks/ablate_quick.py --export``).
 
-    ``path`` maps variant -> ``{"seedS": [[epoch, val video AUC, val frame AUC, test record], ...]}``
-    where a test record holds ``video_scores`` ``{video: [P(fake), label]}``. For each variant
+    ``path`` holds, per variant, ``{"seedS": [[epoch, val video AUC, val frame AUC, test record], ...]}``
+    where a test record holds ``video_scores`` ``{video: [P(fake), label]}``
+    (:mod:`acglab.eval.stored_scores`). For each variant
     of ``arms`` (variant -> display name) and each seed, the epoch checkpoint ``rule`` picks
     (:func:`choose_epoch`; by default the one :func:`acglab.train.train` keeps as ``best.pt``)
     is taken; the row gives the mean test
@@ -355,12 +356,10 @@ def stored_ablation(
     :func:`acglab.viz.ablation_figures.ablation_interval_figure`. A variant the file does not
     hold is an error, or left out with ``skip_missing``.
     """
+    from acglab.eval.stored_scores import read_stored_scores
     from acglab.metrics.bootstrap import auc_interval, paired_auc_interval
 
-    try:
-        stored = json.loads(Path(path).read_text())
-    except (OSError, ValueError) as err:
-        raise AcglabError(f"cannot read the stored ablation scores {path}: {err}") from None
+    stored = read_stored_scores(path)
     missing = [a for a in arms if a not in stored]
     if skip_missing:
         arms = {a: n for a, n in arms.items() if a in stored}
