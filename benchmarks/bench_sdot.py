@@ -100,16 +100,25 @@ def run_ours(y, kind, target, checker, device, tol=None):
 def run_published(y, checker, lr):
     """The AE-OT loop as published, to its own stop |grad| < 2e-3 (no checks while it runs)."""
     t0 = time.perf_counter()
-    h, log = aeot_loop(y, lr=lr, n_samples=max(2**14, 32 * y.shape[0]), max_steps=100000)
+    h, log = aeot_loop(y, lr=lr, n_samples=published_samples(y), max_steps=100000)
     sec = time.perf_counter() - t0
-    err = checker.errors(h)["max"]
+    return aeot_row(log, sec, checker.errors(h)["max"], reached=True)
+
+
+def published_samples(y) -> int:
+    """The published loop's fixed sample set: max(2^14, 32 N) points."""
+    return max(2**14, 32 * y.shape[0])
+
+
+def aeot_row(log, seconds: float, error: float, reached: bool) -> dict:
+    """A result row of the published loop from its log."""
     return {
         "solver": "AE-OT loop",
-        "seconds": sec,
-        "error": err,
+        "seconds": seconds,
+        "error": error,
         "steps": len(log["seconds"]),
         "samples": log["samples"][-1],
-        "reached": True,
+        "reached": reached,
     }
 
 
@@ -171,7 +180,7 @@ def tolerance_table(sizes, tols, n_check, device):
 def run_aeot(y, kind, target, checker, budget, lr):
     """Published loop; stops when the (untimed) check reaches the target or at the budget."""
     timed = {"checks": 0.0}
-    state = {"reached": False, "err": None}
+    state = {"reached": False}
 
     def stop(h, step):
         if step % 10:
@@ -180,25 +189,16 @@ def run_aeot(y, kind, target, checker, budget, lr):
         err = checker.errors(h, n=2**20)[kind]
         if err <= target:
             err = checker.errors(h)[kind]
-        state["err"] = err
         state["reached"] = err <= target
         timed["checks"] += time.perf_counter() - t0
         return state["reached"] or (time.perf_counter() - t_start - timed["checks"]) > budget
 
     t_start = time.perf_counter()
-    h, log = aeot_loop(
-        y, lr=lr, n_samples=max(2**14, 32 * y.shape[0]), max_steps=100000, stop=stop, grad_stop=0.0
-    )  # run to the target error, not to the published |grad| stop
+    # run to the target error, not to the published |grad| stop
+    h, log = aeot_loop(y, lr=lr, n_samples=published_samples(y), max_steps=100000, stop=stop, grad_stop=0.0)
     sec = time.perf_counter() - t_start - timed["checks"]
     err = checker.errors(h)[kind]
-    return {
-        "solver": "AE-OT loop",
-        "seconds": sec,
-        "error": err,
-        "steps": len(log["seconds"]),
-        "samples": log["samples"][-1],
-        "reached": err <= target,
-    }
+    return aeot_row(log, sec, err, reached=err <= target)
 
 
 def run_pot(y, kind, target, checker, budget, gap):
