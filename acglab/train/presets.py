@@ -13,8 +13,8 @@ classification loss at 0.04. Three presets follow:
   112-channel stride-16 map) at 128 px, decoder widths (128, 64, 32), 10 epochs, Adam 6e-4 for
   all weights on a cosine schedule down to 0 over the run (the thesis' 2e-4 halved at fixed steps
   learned more slowly, and its last epochs' scores swung by several points), channels-last
-  tensors (on the CPU they make this network's training steps markedly faster). Two ACG settings differ from the thesis
-  on this preset: no white input noise (``noise_prob = 0``: the autoencoder is a plain, not a
+  tensors (on the CPU they make this network's training steps markedly faster). Two ACG
+  settings differ from the thesis on this preset: no white input noise (``noise_prob = 0``: the autoencoder is a plain, not a
   denoising one), and the OT module mixes a feature only with a partner of its own class
   (``ot.same_class``) and works in the metric loss's space (``ot.space = "metric"``: the mixed
   features train the metric loss, the classifier sees the encoder's own). The choices (lite0
